@@ -1,0 +1,108 @@
+# certctl: one non-recursive Makefile.
+#   make            build lib/libcertctl.a and certctl
+#   make check      install missing packages, build, run every test, then
+#                   run them again under AddressSanitizer + UBSan
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make bench      benchmarks (figures and ratios, never pass/fail)
+#   make demo       the main job end to end on a throw-away repository
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+
+ifeq ($(SAN),1)
+O ?= build/asan
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+O ?= build
+SANFLAGS :=
+endif
+
+CC ?= cc
+PKGS := libgit2 yaml-0.1 libcurl openssl jansson
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+CHECK_CFLAGS = $(shell pkg-config --cflags check)
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
+	-Iinclude -Ilib -DCERTCTL_VERSION='"$(VERSION)"'
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+CMD_SRC := $(sort $(wildcard cmd/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+CMD_OBJ := $(CMD_SRC:%.c=$(O)/%.o)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(O)/%.o)
+HEADERS := $(wildcard include/*.h include/certctl/*.h lib/*.h cmd/*.h)
+
+.PHONY: all check deps test test-unit test-cli test-asan install uninstall bench demo clean
+.DELETE_ON_ERROR:
+
+all: $(O)/certctl
+
+$(O)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(O)/tests/unit/%.o: tests/unit/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+$(O)/libcertctl.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/certctl: $(CMD_OBJ) $(O)/libcertctl.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(O)/libcertctl.a $(PKG_LIBS)
+
+$(O)/test-unit: $(UNIT_OBJ) $(O)/libcertctl.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(O)/libcertctl.a $(PKG_LIBS) $(CHECK_LIBS)
+
+deps:
+	@scripts/deps.sh all
+
+# The README's test command: everything a fresh Debian machine needs.
+check: deps
+	$(MAKE) test
+	$(MAKE) test-asan
+
+test: test-unit test-cli
+
+test-unit: $(O)/test-unit
+	$(O)/test-unit
+
+test-cli: $(O)/certctl
+	CERTCTL=$(CURDIR)/$(O)/certctl tests/cli/run.sh
+
+test-asan:
+	$(MAKE) SAN=1 test
+
+install: $(O)/certctl
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0755 $(O)/certctl $(DESTDIR)$(BINDIR)/certctl
+	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 contrib/completion/certctl.bash $(DESTDIR)$(BASHCOMPDIR)/certctl
+	install -m 0644 contrib/completion/_certctl $(DESTDIR)$(ZSHCOMPDIR)/_certctl
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/certctl $(DESTDIR)$(BASHCOMPDIR)/certctl $(DESTDIR)$(ZSHCOMPDIR)/_certctl
+	cd man && for f in *.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$f; done
+	cd man && for f in *.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$f; done
+
+bench: $(O)/certctl
+	CERTCTL=$(CURDIR)/$(O)/certctl scripts/bench/run.sh
+
+demo: $(O)/certctl
+	CERTCTL=$(CURDIR)/$(O)/certctl scripts/demo.sh
+
+clean:
+	rm -rf build

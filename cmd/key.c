@@ -1,0 +1,381 @@
+/*
+ * certctl key: the private keys of the repository — list, show, generate,
+ * import and export (for disaster recovery).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cli.h"
+
+static cc_json *info_json(const cc_key_info *info)
+{
+	cc_json *obj = cc_json_object();
+	char spec[32];
+
+	cc_key_spec_format(&info->spec, spec, sizeof(spec));
+	cc_json_set_str(obj, "id", info->id);
+	cc_json_set_str(obj, "type", spec);
+	cc_json_set_str(obj, "fingerprint_sha256", info->fingerprint);
+	cc_json_set_str(obj, "created", info->created);
+	cc_json_set_str(obj, "origin", info->origin);
+	return obj;
+}
+
+static int key_list(int argc, char **argv)
+{
+	int json = 0, first, rc;
+	cc_repo *repo = NULL;
+	cc_key_info *infos = NULL;
+	size_t count = 0;
+	const struct cli_opt options[] = {
+		OPT_BOOL(0, "json", &json, "print the keys as JSON"),
+		OPT_DONE(),
+	};
+
+	if ((rc = cli_parse(argc, argv, options, "certctl key list [--json]",
+			    "List the private keys of the repository (no secret needed).", &first)))
+		return rc;
+	if (first < argc)
+		return cli_usage_error("key list", "unexpected argument '%s'", argv[first]);
+	if ((rc = cli_open_repo(&repo)))
+		return rc;
+	if (cc_key_info_list(repo, &infos, &count) < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	if (json) {
+		cc_json *out = cc_json_object(), *arr = cc_json_array();
+
+		for (size_t i = 0; i < count; i++)
+			cc_json_append(arr, info_json(&infos[i]));
+		cc_json_set_str(out, "schema", "certctl.keys/1");
+		cc_json_set(out, "keys", arr);
+		rc = cli_print_json(out);
+	} else {
+		for (size_t i = 0; i < count; i++) {
+			char spec[32];
+
+			cc_key_spec_format(&infos[i].spec, spec, sizeof(spec));
+			printf("%s %-12s %s %s\n", infos[i].id, spec,
+			       infos[i].created ? infos[i].created : "-",
+			       infos[i].origin ? infos[i].origin : "-");
+		}
+	}
+done:
+	cc_key_info_list_free(infos, count);
+	cc_repo_free(repo);
+	return rc;
+}
+
+static int key_show(int argc, char **argv)
+{
+	int json = 0, first, rc;
+	cc_repo *repo = NULL;
+	cc_key *key = NULL;
+	cc_key_info info;
+	cc_buf pem = CC_BUF_INIT;
+	char spec[32];
+	const struct cli_opt options[] = {
+		OPT_BOOL(0, "json", &json, "print the key as JSON"),
+		OPT_DONE(),
+	};
+
+	memset(&info, 0, sizeof(info));
+	if ((rc = cli_parse(argc, argv, options, "certctl key show ID [--json]",
+			    "Show a key: type, fingerprint and public key. ID may be a unique "
+			    "prefix.", &first)))
+		return rc;
+	if (argc - first != 1)
+		return cli_usage_error("key show", argc - first ? "too many arguments" : "missing ID");
+	if ((rc = cli_open_repo(&repo)))
+		return rc;
+	if (cc_key_info_load(&info, repo, argv[first]) < 0 ||
+	    cc_key_load(&key, repo, info.id) < 0 || cc_key_public_pem(key, &pem) < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	cc_key_spec_format(&info.spec, spec, sizeof(spec));
+	if (json) {
+		cc_json *out = cc_json_object(), *obj = info_json(&info);
+
+		cc_json_set_str(obj, "public_key_pem", pem.ptr);
+		cc_json_set_str(out, "schema", "certctl.key/1");
+		cc_json_set(out, "key", obj);
+		rc = cli_print_json(out);
+	} else {
+		printf("id:          %s\ntype:        %s\nfingerprint: SHA256:%s\ncreated:     %s\n"
+		       "origin:      %s\n%s", info.id, spec, info.fingerprint,
+		       info.created ? info.created : "-", info.origin ? info.origin : "-", pem.ptr);
+	}
+done:
+	cc_buf_dispose(&pem);
+	cc_key_free(key);
+	cc_key_info_dispose(&info);
+	cc_repo_free(repo);
+	return rc;
+}
+
+/* Store `key` in one commit; prints its id. */
+static int store_key(cc_repo *repo, cc_key *key, const char *origin, const char *verb, int json)
+{
+	cc_txn *txn = NULL;
+	cc_buf summary = CC_BUF_INIT;
+	int rc;
+
+	cc_buf_printf(&summary, "key: %s: %s", cc_key_id(key), verb);
+	if (cc_txn_begin(&txn, repo, "key") < 0 || cc_key_store(txn, key, origin) < 0 ||
+	    cc_txn_trailer(txn, "Certctl-Key", cc_key_id(key)) < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	rc = cc_txn_commit(txn, summary.ptr, strcmp(origin, "generated") ? origin : NULL);
+	txn = NULL;
+	if (rc < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	if (json) {
+		cc_json *out = cc_json_object();
+		cc_key_spec spec;
+		char text[32];
+
+		cc_key_get_spec(key, &spec);
+		cc_key_spec_format(&spec, text, sizeof(text));
+		cc_json_set_str(out, "schema", "certctl.key/1");
+		cc_json_set_str(out, "id", cc_key_id(key));
+		cc_json_set_str(out, "type", text);
+		cc_json_set_str(out, "fingerprint_sha256", cc_key_fingerprint(key));
+		rc = cli_print_json(out);
+	} else {
+		printf("%s\n", cc_key_id(key));
+		rc = EXIT_OK;
+	}
+done:
+	cc_txn_abort(txn);
+	cc_buf_dispose(&summary);
+	return rc;
+}
+
+static int key_generate(int argc, char **argv)
+{
+	const char *spec_text = NULL;
+	int json = 0, first, rc;
+	cc_repo *repo = NULL;
+	cc_key *key = NULL;
+	cc_key_spec spec;
+	const struct cli_opt options[] = {
+		OPT_STR(0, "key", &spec_text, "SPEC",
+			"rsa[:2048|3072|4096], ecdsa[:P-256|P-384], ed25519 (default: defaults.key)"),
+		OPT_BOOL(0, "json", &json, "print the new key as JSON"),
+		OPT_DONE(),
+	};
+
+	if ((rc = cli_parse(argc, argv, options, "certctl key generate [--key SPEC] [--json]",
+			    "Generate a key and store it encrypted; prints its id.", &first)))
+		return rc;
+	if (first < argc)
+		return cli_usage_error("key generate", "unexpected argument '%s'", argv[first]);
+	if ((rc = cli_open_repo(&repo)))
+		return rc;
+	if (!spec_text)
+		spec_text = cc_repo_config_get(repo, "defaults.key");
+	if (cc_key_spec_parse(&spec, spec_text ? spec_text : "ecdsa:P-256") < 0 ||
+	    cc_repo_unlock(repo) < 0 || cc_key_generate(&key, &spec) < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	rc = store_key(repo, key, "generated", "generated", json);
+done:
+	cc_key_free(key);
+	cc_repo_free(repo);
+	return rc;
+}
+
+/* A passphrase from a file option, else from $<var>_FILE or $<var>. */
+static int passphrase_from(cc_secret **out, const char *file, const char *var, int required)
+{
+	char file_var[64];
+
+	*out = NULL;
+	if (file) {
+		if (cc_secret_from_file(out, file) < 0)
+			return cli_error("cannot read the passphrase from '%s': %s", file,
+					 cc_error_last());
+		return 0;
+	}
+	snprintf(file_var, sizeof(file_var), "%s_FILE", var);
+	if (cc_secret_from_env(out, file_var, var, NULL) == 0)
+		return 0;
+	if (cc_error_code() != CC_ENOTFOUND)
+		return cli_lib_error();
+	cc_error_clear();
+	if (required)
+		return cli_error("no passphrase: use --passphrase-file FILE or set $%s_FILE or $%s",
+				 var, var);
+	return 0;
+}
+
+static int read_input(const char *path, cc_buf *out)
+{
+	int fd = open(path, O_RDONLY);
+	char chunk[8192];
+	ssize_t n;
+
+	if (fd < 0)
+		return cli_error("cannot open '%s': %s", path, strerror(errno));
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		if (out->size + (size_t)n > 1024 * 1024) {
+			close(fd);
+			return cli_error("'%s' is too large for a key file", path);
+		}
+		cc_buf_put(out, chunk, (size_t)n);
+	}
+	close(fd);
+	return n < 0 ? cli_error("cannot read '%s': %s", path, strerror(errno)) : 0;
+}
+
+static int key_import(int argc, char **argv)
+{
+	const char *pass_file = NULL;
+	int json = 0, first, rc;
+	cc_repo *repo = NULL;
+	cc_key *key = NULL;
+	cc_secret *pass = NULL;
+	cc_buf data = CC_BUF_INIT, origin = CC_BUF_INIT;
+	const struct cli_opt options[] = {
+		OPT_STR(0, "passphrase-file", &pass_file, "FILE",
+			"passphrase of an encrypted key (else $CERTCTL_IMPORT_PASSPHRASE[_FILE])"),
+		OPT_BOOL(0, "json", &json, "print the imported key as JSON"),
+		OPT_DONE(),
+	};
+
+	if ((rc = cli_parse(argc, argv, options,
+			    "certctl key import FILE [--passphrase-file FILE] [--json]",
+			    "Import a private key (PEM PKCS#1, SEC1 or PKCS#8, encrypted or not, or "
+			    "DER) and store it encrypted; prints its id.", &first)))
+		return rc;
+	if (argc - first != 1)
+		return cli_usage_error("key import", argc - first ? "too many arguments"
+								  : "missing FILE");
+	if ((rc = read_input(argv[first], &data)) ||
+	    (rc = passphrase_from(&pass, pass_file, "CERTCTL_IMPORT_PASSPHRASE", 0)))
+		goto done;
+	if ((rc = cli_open_repo(&repo)))
+		goto done;
+	if (cc_key_parse(&key, data.ptr, data.size, pass, argv[first]) < 0 ||
+	    cc_repo_unlock(repo) < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	cc_buf_printf(&origin, "imported from '%s'", argv[first]);
+	rc = store_key(repo, key, origin.ptr, "imported", json);
+done:
+	cc_buf_dispose_secure(&data);
+	cc_buf_dispose(&origin);
+	cc_secret_free(pass);
+	cc_key_free(key);
+	cc_repo_free(repo);
+	return rc;
+}
+
+static int key_export(int argc, char **argv)
+{
+	const char *out_path = NULL, *pass_file = NULL;
+	int encrypt = 0, force = 0, first, rc, fd = -1;
+	cc_repo *repo = NULL;
+	cc_key *key = NULL;
+	cc_secret *pass = NULL;
+	cc_buf pem = CC_BUF_INIT;
+	const struct cli_opt options[] = {
+		OPT_STR('o', "out", &out_path, "FILE", "write the key to FILE (0600)"),
+		OPT_BOOL(0, "encrypt", &encrypt, "encrypt it (AES-256, scrypt) under a passphrase"),
+		OPT_STR(0, "passphrase-file", &pass_file, "FILE",
+			"the passphrase for --encrypt (else $CERTCTL_EXPORT_PASSPHRASE[_FILE])"),
+		OPT_BOOL('f', "force", &force, "overwrite FILE"),
+		OPT_DONE(),
+	};
+
+	if ((rc = cli_parse(argc, argv, options,
+			    "certctl key export ID --out FILE [--encrypt [--passphrase-file FILE]] "
+			    "[--force]",
+			    "Export a private key as PKCS#8 PEM for disaster recovery: in clear "
+			    "text, or encrypted under a passphrase of your choice.", &first)))
+		return rc;
+	if (argc - first != 1)
+		return cli_usage_error("key export", argc - first ? "too many arguments" : "missing ID");
+	if (!out_path)
+		return cli_usage_error("key export", "--out FILE is required (keys are not printed)");
+	if (pass_file && !encrypt)
+		return cli_usage_error("key export", "--passphrase-file needs --encrypt");
+	if (encrypt && (rc = passphrase_from(&pass, pass_file, "CERTCTL_EXPORT_PASSPHRASE", 1)))
+		goto done;
+	if ((rc = cli_open_repo(&repo)))
+		goto done;
+	if (cc_key_load(&key, repo, argv[first]) < 0 || cc_key_export_pem(key, pass, &pem) < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	fd = open(out_path, O_WRONLY | O_CREAT | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL), 0600);
+	if (fd < 0) {
+		rc = cli_error(errno == EEXIST ? "'%s' exists (use --force to overwrite)"
+					       : "cannot create '%s': %s", out_path, strerror(errno));
+		goto done;
+	}
+	if (fchmod(fd, 0600) < 0 || write(fd, pem.ptr, pem.size) != (ssize_t)pem.size ||
+	    fsync(fd) < 0) {
+		rc = cli_error("cannot write '%s': %s", out_path, strerror(errno));
+		goto done;
+	}
+	cli_info("key %s exported to %s (%s)\n", cc_key_id(key), out_path,
+		 encrypt ? "encrypted" : "clear text: keep it safe");
+	rc = EXIT_OK;
+done:
+	if (fd >= 0)
+		close(fd);
+	cc_buf_dispose_secure(&pem);
+	cc_secret_free(pass);
+	cc_key_free(key);
+	cc_repo_free(repo);
+	return rc;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+} verbs[] = {
+	{ "list", key_list, "list the keys" },
+	{ "show", key_show, "show a key's type, fingerprint and public key" },
+	{ "generate", key_generate, "generate a key" },
+	{ "import", key_import, "import a key from a PEM or DER file" },
+	{ "export", key_export, "export a key (disaster recovery)" },
+};
+
+int cmd_key(int argc, char **argv)
+{
+	const char *names[sizeof(verbs) / sizeof(verbs[0]) + 1];
+	size_t n = sizeof(verbs) / sizeof(verbs[0]);
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		FILE *out = argc < 2 ? stderr : stdout;
+
+		fprintf(out, "usage: certctl key VERB [options]\n\nverbs:\n");
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].help);
+		fprintf(out, "\n'certctl key VERB --help' lists a verb's options.\n");
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		names[i] = verbs[i].name;
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(argc - 1, argv + 1);
+	}
+	names[n] = NULL;
+	if (cli_suggest(argv[1], names))
+		return cli_usage_error("key", "unknown verb '%s'; did you mean '%s'?", argv[1],
+				       cli_suggest(argv[1], names));
+	return cli_usage_error("key", "unknown verb '%s'", argv[1]);
+}

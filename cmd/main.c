@@ -1,0 +1,148 @@
+/*
+ * certctl: global options, the command table and dispatch.  Everything a
+ * command does is in the library; the command files parse, call and print.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+
+struct cmd_spec {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *description;
+};
+
+static const struct cmd_spec commands[] = {
+	{ "init", cmd_init, "create a certificate repository" },
+	{ "define", cmd_define, "create or change a certificate definition" },
+	{ "show", cmd_show, "show a certificate definition" },
+	{ "list", cmd_list, "list certificate definitions" },
+	{ "rm", cmd_rm, "remove a certificate definition" },
+	{ "key", cmd_key, "list, show, generate, import and export private keys" },
+	{ "log", cmd_log, "show the history of the repository or of one definition" },
+	{ "fsck", cmd_fsck, "check the repository for damage, leaked keys and interruptions" },
+	{ "help", cmd_help, "show the manual page of a command" },
+	{ "version", cmd_version, "print the version" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: certctl [-C DIR] [-q] [-v] [--version] [--help] COMMAND [ARGS]\n\n"
+		"Manage the life of TLS server certificates in a git repository.\n\n"
+		"commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].description);
+	fprintf(out, "\nglobal options:\n"
+		     "  -C DIR         use the repository in DIR (also $CERTCTL_DIR)\n"
+		     "  -q, --quiet    print only errors and requested data\n"
+		     "  -v, --verbose  print more detail\n"
+		     "  --version      print the version\n"
+		     "  -h, --help     show this help\n\n"
+		     "'certctl COMMAND --help' lists a command's options; "
+		     "'certctl help COMMAND' shows its manual.\n");
+}
+
+int cmd_version(int argc, char **argv)
+{
+	static const struct cli_opt opts[] = { OPT_DONE() };
+	int first, rc;
+
+	if ((rc = cli_parse(argc, argv, opts, "certctl version", "Print the version.", &first)) ||
+	    (first < argc && (rc = cli_usage_error("version", "unexpected argument '%s'",
+						   argv[first]))))
+		return rc;
+	printf("certctl %s\n", cc_version());
+	return EXIT_OK;
+}
+
+int cmd_help(int argc, char **argv)
+{
+	static const struct cli_opt opts[] = { OPT_DONE() };
+	char page[128];
+	int first, rc;
+
+	if ((rc = cli_parse(argc, argv, opts, "certctl help [COMMAND]",
+			    "Show the manual page of certctl or of one command.", &first)))
+		return rc;
+	if (first >= argc) {
+		snprintf(page, sizeof(page), "certctl");
+	} else {
+		size_t i;
+
+		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (!strcmp(commands[i].name, argv[first]))
+				break;
+		if (i == sizeof(commands) / sizeof(commands[0]))
+			return cli_usage_error("help", "unknown command '%s'", argv[first]);
+		snprintf(page, sizeof(page), "certctl-%s", argv[first]);
+	}
+	/* The manual when man can show it, else the built-in help. */
+	if (isatty(STDOUT_FILENO) && access("/usr/bin/man", X_OK) == 0) {
+		char *man_argv[] = { "man", page, NULL };
+
+		fflush(stdout);
+		execv("/usr/bin/man", man_argv);
+	}
+	if (first >= argc) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	{
+		char *help_argv[] = { argv[first], "--help", NULL };
+
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (!strcmp(commands[i].name, argv[first]))
+				return commands[i].fn(2, help_argv);
+	}
+	return EXIT_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *names[sizeof(commands) / sizeof(commands[0]) + 1];
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-C")) {
+			if (++i >= argc)
+				return cli_usage_error(NULL, "option '-C' needs a directory");
+			cli.repo_dir = argv[i];
+		} else if (!strncmp(a, "-C", 2)) {
+			cli.repo_dir = a + 2;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			cli.quiet = 1;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			cli.verbose++;
+		} else if (!strcmp(a, "--version")) {
+			printf("certctl %s\n", cc_version());
+			return EXIT_OK;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else {
+			return cli_usage_error(NULL, "unknown global option '%s'", a);
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+		names[k] = commands[k].name;
+		if (!strcmp(commands[k].name, argv[i]))
+			return commands[k].fn(argc - i, argv + i);
+	}
+	names[sizeof(commands) / sizeof(commands[0])] = NULL;
+	{
+		const char *hint = cli_suggest(argv[i], names);
+
+		if (hint)
+			return cli_usage_error(NULL, "'%s' is not a certctl command; did you mean '%s'?",
+					       argv[i], hint);
+	}
+	return cli_usage_error(NULL, "'%s' is not a certctl command", argv[i]);
+}

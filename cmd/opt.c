@@ -1,0 +1,255 @@
+/*
+ * Option tables: one table per command drives getopt_long, --help and the
+ * "did you mean" hint, so the three cannot drift apart.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+struct cli_globals cli;
+
+int cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("certctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_FAIL;
+}
+
+int cli_lib_error(void)
+{
+	const char *msg = cc_error_last();
+
+	return cli_error("%s", msg && *msg ? msg : "unknown error");
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("certctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'certctl %s%s--help'.\n", command ? command : "",
+		command ? " " : "");
+	return EXIT_USAGE;
+}
+
+void cli_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cli.quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+int cli_open_repo(cc_repo **out)
+{
+	if (cc_repo_open(out, cli.repo_dir, 0) < 0)
+		return cli_lib_error();
+	return 0;
+}
+
+int cli_print_json(cc_json *json)
+{
+	cc_buf out = CC_BUF_INIT;
+	int rc;
+
+	if (!json)
+		return cli_error("out of memory");
+	rc = cc_json_dump(json, 1, &out);
+	cc_json_free(json);
+	if (rc < 0)
+		return cli_lib_error();
+	fwrite(out.ptr, 1, out.size, stdout);
+	cc_buf_dispose(&out);
+	return EXIT_OK;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), *row, best;
+
+	if (la > 64 || lb > 64)
+		return 99;
+	row = calloc(lb + 1, sizeof(*row));
+	if (!row)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t v = diag + cost;
+
+			if (row[j] + 1 < v)
+				v = row[j] + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			row[j] = v;
+			diag = up;
+		}
+	}
+	best = row[lb];
+	free(row);
+	return best;
+}
+
+const char *cli_suggest(const char *word, const char *const *candidates)
+{
+	const char *best = NULL;
+	size_t best_d = 3; /* more than two edits is no longer a typo */
+
+	for (size_t i = 0; candidates[i]; i++) {
+		size_t d = edit_distance(word, candidates[i]);
+
+		if (d < best_d || (d == best_d && !best && strncmp(word, candidates[i], 3) == 0)) {
+			best = candidates[i];
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+static void print_help(const struct cli_opt *opts, const char *usage, const char *summary)
+{
+	printf("usage: %s\n\n%s\n", usage, summary);
+	for (const struct cli_opt *o = opts; o->kind != OPT_END; o++) {
+		char left[64];
+
+		if (o->kind == OPT_GROUP) {
+			printf("\n%s:\n", o->help);
+			continue;
+		}
+		if (o == opts)
+			printf("\noptions:\n");
+		snprintf(left, sizeof(left), "%s%c%s--%s%s%s", o->short_name ? "-" : "",
+			 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ",
+			 o->long_name, o->arg_name ? " " : "", o->arg_name ? o->arg_name : "");
+		if (!o->short_name)
+			memmove(left, left + 2, strlen(left + 2) + 1);
+		printf("  %-26s %s\n", left, o->help);
+	}
+	printf("  %-26s %s\n", "-h, --help", "show this help");
+}
+
+int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char *usage,
+	      const char *summary, int *first_arg)
+{
+	struct option longs[128];
+	char shorts[256] = ":h";
+	const char *names[130];
+	size_t n = 0, sl = 2, nn = 0;
+	int c, rc = 0;
+
+	for (const struct cli_opt *o = opts; o->kind != OPT_END && n < 126; o++) {
+		int has_arg;
+
+		if (o->kind == OPT_GROUP)
+			continue;
+		has_arg = o->kind == OPT_STRING || o->kind == OPT_LIST || o->kind == OPT_UINT;
+		longs[n].name = o->long_name;
+		longs[n].has_arg = has_arg ? required_argument : no_argument;
+		longs[n].flag = NULL;
+		longs[n].val = 256 + (int)(o - opts);
+		names[nn++] = o->long_name;
+		n++;
+		if (o->short_name && sl + 3 < sizeof(shorts)) {
+			shorts[sl++] = o->short_name;
+			if (has_arg)
+				shorts[sl++] = ':';
+		}
+	}
+	longs[n].name = "help";
+	longs[n].has_arg = no_argument;
+	longs[n].flag = NULL;
+	longs[n].val = 'h';
+	names[nn++] = "help";
+	names[nn] = NULL;
+	memset(&longs[n + 1], 0, sizeof(longs[0]));
+	shorts[sl] = '\0';
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		const struct cli_opt *o = NULL;
+
+		if (c == 'h') {
+			print_help(opts, usage, summary);
+			return EXIT_OK;
+		}
+		if (c == '?' || c == ':') {
+			const char *bad = argv[optind - 1];
+
+			if (bad && strncmp(bad, "--", 2) == 0) {
+				char word[64];
+				const char *hint;
+
+				snprintf(word, sizeof(word), "%.*s", (int)strcspn(bad + 2, "="), bad + 2);
+				hint = cli_suggest(word, names);
+				for (size_t i = 0; i < n; i++)
+					if (!strcmp(longs[i].name, word) && longs[i].has_arg)
+						return cli_usage_error(argv[0], "option '--%s' needs a value",
+								       word);
+				if (hint)
+					return cli_usage_error(argv[0],
+							       "unknown option '%s'; did you mean '--%s'?",
+							       bad, hint);
+				return cli_usage_error(argv[0], "unknown option '%s'", bad);
+			}
+			if (c == ':' || (optopt && strchr(shorts, optopt)))
+				return cli_usage_error(argv[0], "option '-%c' needs a value", optopt);
+			return cli_usage_error(argv[0], "unknown option '-%c'", optopt ? optopt : '?');
+		}
+		if (c >= 256)
+			o = &opts[c - 256];
+		else
+			for (const struct cli_opt *p = opts; p->kind != OPT_END; p++)
+				if (p->short_name == c)
+					o = p;
+		if (!o)
+			continue;
+		switch (o->kind) {
+		case OPT_FLAG:
+			*(int *)o->target = 1;
+			break;
+		case OPT_UNSET:
+			*(int *)o->target = 0;
+			break;
+		case OPT_STRING:
+			*(const char **)o->target = optarg;
+			break;
+		case OPT_LIST:
+			if (cc_strlist_add(o->target, optarg) < 0)
+				return cli_lib_error();
+			break;
+		case OPT_UINT: {
+			char *end = NULL;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (!*optarg || *end || *optarg == '-')
+				return cli_usage_error(argv[0], "option '--%s' needs a number, not '%s'",
+						       o->long_name, optarg);
+			*(unsigned long *)o->target = v;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	*first_arg = optind;
+	return rc;
+}

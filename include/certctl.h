@@ -1,0 +1,21 @@
+/*
+ * certctl: the public API of the certificate lifecycle library.
+ * Include this header only; it pulls in every module.
+ */
+#ifndef CERTCTL_H
+#define CERTCTL_H
+
+#include "certctl/common.h"
+#include "certctl/buf.h"
+#include "certctl/secret.h"
+#include "certctl/util.h"
+#include "certctl/node.h"
+#include "certctl/repo.h"
+#include "certctl/txn.h"
+#include "certctl/key.h"
+#include "certctl/definition.h"
+#include "certctl/history.h"
+#include "certctl/fsck.h"
+#include "certctl/json.h"
+
+#endif

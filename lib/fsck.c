@@ -1,0 +1,491 @@
+/*
+ * This module implements `certctl fsck`: it reads everything the repository
+ * holds and reports what is broken — interrupted operations, invalid YAML,
+ * missing files, keys that do not decrypt or match, loose file modes,
+ * private keys in clear text (work tree and every git object) and damaged
+ * or missing git objects.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include "internal.h"
+
+typedef struct {
+	cc_repo *repo;
+	const cc_fsck_options *opts;
+	cc_fsck_cb cb;
+	void *payload;
+	cc_fsck_stats *stats;
+	/* object ids already checked, an open-addressing set */
+	git_oid *seen;
+	size_t seen_count, seen_alloc;
+} fsck_state;
+
+static int report(fsck_state *st, cc_fsck_severity severity, const char *path, int repaired,
+		  const char *fmt, ...) CC_PRINTF(5, 6);
+
+static int report(fsck_state *st, cc_fsck_severity severity, const char *path, int repaired,
+		  const char *fmt, ...)
+{
+	cc_fsck_problem problem;
+	char message[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	if (repaired)
+		st->stats->repaired++;
+	else if (severity == CC_FSCK_ERROR)
+		st->stats->errors++;
+	else
+		st->stats->warnings++;
+	problem.severity = severity;
+	problem.path = path;
+	problem.message = message;
+	problem.repaired = repaired;
+	return st->cb ? st->cb(&problem, st->payload) : 0;
+}
+
+/* Returns 1 when `oid` was not seen before (and records it). */
+static int seen_add(fsck_state *st, const git_oid *oid)
+{
+	size_t mask, i;
+
+	if (st->seen_count * 2 >= st->seen_alloc) {
+		size_t alloc = st->seen_alloc ? st->seen_alloc * 2 : 1024;
+		git_oid *table = calloc(alloc, sizeof(*table));
+		git_oid zero;
+
+		if (!table)
+			return -1;
+		memset(&zero, 0, sizeof(zero));
+		for (size_t j = 0; j < st->seen_alloc; j++) {
+			if (git_oid_equal(&st->seen[j], &zero))
+				continue;
+			i = (size_t)(st->seen[j].id[0] | st->seen[j].id[1] << 8 |
+				     (size_t)st->seen[j].id[2] << 16) & (alloc - 1);
+			while (!git_oid_is_zero(&table[i]))
+				i = (i + 1) & (alloc - 1);
+			table[i] = st->seen[j];
+		}
+		free(st->seen);
+		st->seen = table;
+		st->seen_alloc = alloc;
+	}
+	mask = st->seen_alloc - 1;
+	i = (size_t)(oid->id[0] | oid->id[1] << 8 | (size_t)oid->id[2] << 16) & mask;
+	while (!git_oid_is_zero(&st->seen[i])) {
+		if (git_oid_equal(&st->seen[i], oid))
+			return 0;
+		i = (i + 1) & mask;
+	}
+	st->seen[i] = *oid;
+	st->seen_count++;
+	return 1;
+}
+
+/*
+ * Whether `data` holds a private key in clear text: an unencrypted PEM
+ * private key block, or DER that parses as a private key.
+ */
+static const char *cleartext_key_kind(const unsigned char *data, size_t len)
+{
+	static const char *pem[] = {
+		"-----BEGIN PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----",
+		"-----BEGIN EC PRIVATE KEY-----", "-----BEGIN DSA PRIVATE KEY-----",
+		"-----BEGIN OPENSSH PRIVATE KEY-----",
+	};
+
+	for (size_t i = 0; i < CC_ARRAY_SIZE(pem); i++) {
+		size_t mlen = strlen(pem[i]);
+
+		for (const unsigned char *p = data; p + mlen <= data + len;) {
+			const unsigned char *hit = memchr(p, '-', (size_t)(data + len - p));
+
+			if (!hit || hit + mlen > data + len)
+				break;
+			if (memcmp(hit, pem[i], mlen) == 0) {
+				/* Traditional PEM with a Proc-Type header is encrypted. */
+				size_t rest = (size_t)(data + len - hit);
+				const unsigned char *enc = NULL;
+
+				if (i == 1 || i == 2 || i == 3) {
+					const char *marker = "Proc-Type: 4,ENCRYPTED";
+					size_t window = rest < 200 ? rest : 200;
+
+					for (size_t k = 0; k + strlen(marker) <= window; k++)
+						if (!memcmp(hit + k, marker, strlen(marker))) {
+							enc = hit + k;
+							break;
+						}
+				}
+				if (!enc)
+					return "PEM private key";
+			}
+			p = hit + 1;
+		}
+	}
+	/* DER: a SEQUENCE that OpenSSL accepts as a private key. */
+	if (len >= 32 && len < 65536 && data[0] == 0x30) {
+		const unsigned char *p = data;
+		EVP_PKEY *pkey = d2i_AutoPrivateKey(NULL, &p, (long)len);
+
+		ERR_clear_error();
+		if (pkey) {
+			EVP_PKEY_free(pkey);
+			return "DER private key";
+		}
+	}
+	return NULL;
+}
+
+static int scan_worktree_dir(fsck_state *st, const char *rel)
+{
+	cc_buf abs = CC_BUF_INIT, child = CC_BUF_INIT, data = CC_BUF_INIT;
+	struct dirent *e;
+	DIR *d = NULL;
+	int rc = 0;
+
+	if ((rc = rel[0] ? cc_repo_path(st->repo, rel, &abs)
+			 : cc_buf_puts(&abs, cc_repo_workdir(st->repo))) < 0)
+		return rc;
+	if (!(d = opendir(abs.ptr))) {
+		rc = report(st, CC_FSCK_ERROR, rel[0] ? rel : ".", 0, "cannot read directory: %s",
+			    strerror(errno));
+		goto done;
+	}
+	while ((e = readdir(d)) != NULL && rc == 0) {
+		struct stat sb;
+		const char *kind;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".git"))
+			continue;
+		cc_buf_clear(&child);
+		cc_buf_clear(&data);
+		if (rel[0])
+			cc_buf_printf(&child, "%s/%s", rel, e->d_name);
+		else
+			cc_buf_puts(&child, e->d_name);
+		cc_buf_clear(&abs);
+		cc_fs_join(&abs, cc_repo_workdir(st->repo), child.ptr);
+		if (lstat(abs.ptr, &sb) < 0)
+			continue;
+		if (S_ISDIR(sb.st_mode)) {
+			rc = scan_worktree_dir(st, child.ptr);
+			continue;
+		}
+		if (!S_ISREG(sb.st_mode) || sb.st_size > 16 * 1024 * 1024)
+			continue;
+		if (cc_fs_read(&data, abs.ptr, 0) < 0) {
+			rc = report(st, CC_FSCK_ERROR, child.ptr, 0, "%s", cc_error_last());
+			continue;
+		}
+		kind = cleartext_key_kind((const unsigned char *)data.ptr, data.size);
+		if (kind)
+			rc = report(st, CC_FSCK_ERROR, child.ptr, 0,
+				    "%s in clear text in the work tree", kind);
+	}
+done:
+	if (d)
+		closedir(d);
+	cc_buf_dispose_secure(&data);
+	cc_buf_dispose(&abs);
+	cc_buf_dispose(&child);
+	return rc;
+}
+
+/* Every object in the database: readable (hash verified) and no clear key. */
+typedef struct {
+	fsck_state *st;
+	git_odb *odb;
+	int rc;
+} odb_walk;
+
+static int check_object(const git_oid *oid, void *payload)
+{
+	odb_walk *walk = payload;
+	git_odb_object *obj = NULL;
+	char id[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(id, sizeof(id), oid);
+	walk->st->stats->objects++;
+	if (git_odb_read(&obj, walk->odb, oid) < 0) {
+		walk->rc = report(walk->st, CC_FSCK_ERROR, id, 0, "git object unreadable: %s",
+				  git_error_last() ? git_error_last()->message : "?");
+		return walk->rc;
+	}
+	if (git_odb_object_type(obj) == GIT_OBJECT_BLOB) {
+		const char *kind = cleartext_key_kind(git_odb_object_data(obj),
+						      git_odb_object_size(obj));
+
+		if (kind)
+			walk->rc = report(walk->st, CC_FSCK_ERROR, id, 0,
+					  "%s in clear text in git object %s", kind, id);
+	}
+	git_odb_object_free(obj);
+	return walk->rc;
+}
+
+/* Every tree and blob reachable from `tree` exists. */
+static int check_tree(fsck_state *st, git_odb *odb, const git_oid *tree_id, const char *path)
+{
+	git_tree *tree = NULL;
+	char id[GIT_OID_HEXSZ + 1];
+	int rc = 0, fresh = seen_add(st, tree_id);
+
+	if (fresh <= 0)
+		return fresh;
+	git_oid_tostr(id, sizeof(id), tree_id);
+	if (git_tree_lookup(&tree, cc_repo_git(st->repo), tree_id) < 0)
+		return report(st, CC_FSCK_ERROR, path[0] ? path : "/", 0, "missing tree %s", id);
+	for (size_t i = 0; i < git_tree_entrycount(tree) && rc == 0; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		char sub[1024];
+
+		snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "/" : "", git_tree_entry_name(e));
+		if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+			rc = check_tree(st, odb, git_tree_entry_id(e), sub);
+		} else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
+			if (seen_add(st, git_tree_entry_id(e)) &&
+			    !git_odb_exists(odb, git_tree_entry_id(e))) {
+				git_oid_tostr(id, sizeof(id), git_tree_entry_id(e));
+				rc = report(st, CC_FSCK_ERROR, sub, 0, "missing blob %s", id);
+			}
+		}
+	}
+	git_tree_free(tree);
+	return rc;
+}
+
+static int check_git(fsck_state *st)
+{
+	git_odb *odb = NULL;
+	git_revwalk *walk = NULL;
+	odb_walk ow;
+	git_oid oid;
+	int rc = 0, err;
+
+	if (git_repository_odb(&odb, cc_repo_git(st->repo)) < 0)
+		return report(st, CC_FSCK_ERROR, ".git", 0, "cannot open the object database");
+	ow.st = st;
+	ow.odb = odb;
+	ow.rc = 0;
+	err = git_odb_foreach(odb, check_object, &ow);
+	if (err < 0 && ow.rc == 0)
+		rc = report(st, CC_FSCK_ERROR, ".git", 0, "cannot list git objects: %s",
+			    git_error_last() ? git_error_last()->message : "?");
+	if (rc || ow.rc)
+		goto done;
+	if (git_revwalk_new(&walk, cc_repo_git(st->repo)) < 0)
+		goto done;
+	err = git_revwalk_push_head(walk);
+	if (err == GIT_EUNBORNBRANCH || err == GIT_ENOTFOUND) {
+		rc = report(st, CC_FSCK_ERROR, "HEAD", 0, "the repository has no commit");
+		goto done;
+	}
+	if (err < 0) {
+		rc = report(st, CC_FSCK_ERROR, "HEAD", 0, "cannot walk the history: %s",
+			    git_error_last() ? git_error_last()->message : "?");
+		goto done;
+	}
+	while (rc == 0 && (err = git_revwalk_next(&oid, walk)) == 0) {
+		git_commit *commit = NULL;
+
+		if (git_commit_lookup(&commit, cc_repo_git(st->repo), &oid) < 0) {
+			rc = report(st, CC_FSCK_ERROR, git_oid_tostr_s(&oid), 0, "missing commit");
+			break;
+		}
+		rc = check_tree(st, odb, git_commit_tree_id(commit), "");
+		git_commit_free(commit);
+	}
+	if (rc == 0 && err < 0 && err != GIT_ITEROVER)
+		rc = report(st, CC_FSCK_ERROR, "HEAD", 0, "history broken: %s",
+			    git_error_last() ? git_error_last()->message : "?");
+done:
+	git_revwalk_free(walk);
+	git_odb_free(odb);
+	return rc ? rc : ow.rc;
+}
+
+static int check_definitions(fsck_state *st)
+{
+	cc_strlist files = CC_STRLIST_INIT;
+	cc_buf dir = CC_BUF_INIT;
+	int rc;
+
+	if ((rc = cc_repo_path(st->repo, "definitions", &dir)) < 0 ||
+	    (rc = cc_fs_list(&files, dir.ptr, NULL)) < 0)
+		goto done;
+	for (size_t i = 0; i < files.count && rc == 0; i++) {
+		char *name = files.items[i], path[512];
+		size_t len = strlen(name);
+		cc_definition *def = NULL;
+
+		snprintf(path, sizeof(path), "definitions/%s", name);
+		if (strstr(name, ".tmp-")) {
+			rc = report(st, CC_FSCK_WARNING, path, 0,
+				    "temporary file of an interrupted write");
+			continue;
+		}
+		if (len <= 5 || strcmp(name + len - 5, ".yaml") != 0) {
+			rc = report(st, CC_FSCK_WARNING, path, 0, "not a definition (no .yaml suffix)");
+			continue;
+		}
+		name[len - 5] = '\0';
+		if (cc_name_check(name, "definition") < 0) {
+			rc = report(st, CC_FSCK_ERROR, path, 0, "%s", cc_error_last());
+			continue;
+		}
+		st->stats->definitions++;
+		if (cc_definition_load(&def, st->repo, name) < 0)
+			rc = report(st, CC_FSCK_ERROR, path, 0, "%s", cc_error_last());
+		cc_definition_free(def);
+	}
+done:
+	cc_strlist_dispose(&files);
+	cc_buf_dispose(&dir);
+	return rc;
+}
+
+static int check_keys(fsck_state *st)
+{
+	cc_strlist files = CC_STRLIST_INIT;
+	cc_buf dir = CC_BUF_INIT, abs = CC_BUF_INIT;
+	struct stat sb;
+	int rc, unlocked = 0;
+
+	if ((rc = cc_repo_path(st->repo, "keys", &dir)) < 0 ||
+	    (rc = cc_fs_list(&files, dir.ptr, NULL)) < 0)
+		goto done;
+	if (files.count && stat(dir.ptr, &sb) == 0 && (sb.st_mode & 077)) {
+		int fixed = st->opts->repair && chmod(dir.ptr, 0700) == 0;
+
+		rc = report(st, CC_FSCK_WARNING, "keys", fixed, "directory mode %03o, expected 700",
+			    (unsigned)(sb.st_mode & 0777));
+	}
+	for (size_t i = 0; i < files.count && rc == 0; i++) {
+		char *name = files.items[i], path[512], id[64];
+		size_t len = strlen(name);
+		cc_key_info info;
+		cc_key *key = NULL;
+
+		snprintf(path, sizeof(path), "keys/%s", name);
+		if (len > 4 && !strcmp(name + len - 4, ".pem")) {
+			snprintf(id, sizeof(id), "%.*s", (int)(len - 4), name);
+			cc_buf_clear(&abs);
+			cc_fs_join(&abs, dir.ptr, name);
+			if (stat(abs.ptr, &sb) == 0 && (sb.st_mode & 077)) {
+				int fixed = st->opts->repair && chmod(abs.ptr, 0600) == 0;
+
+				rc = report(st, CC_FSCK_WARNING, path, fixed,
+					    "key file mode %03o, expected 600",
+					    (unsigned)(sb.st_mode & 0777));
+			}
+			cc_buf_clear(&abs);
+			cc_buf_printf(&abs, "%s/%s.yaml", dir.ptr, id);
+			if (rc == 0 && !cc_fs_exists(abs.ptr))
+				rc = report(st, CC_FSCK_ERROR, path, 0, "key without metadata (%s.yaml)",
+					    id);
+			continue;
+		}
+		if (len <= 5 || strcmp(name + len - 5, ".yaml") != 0) {
+			rc = report(st, CC_FSCK_WARNING, path, 0, "unexpected file");
+			continue;
+		}
+		snprintf(id, sizeof(id), "%.*s", (int)(len - 5), name);
+		st->stats->keys++;
+		if (cc_key_info_load(&info, st->repo, id) < 0) {
+			rc = report(st, CC_FSCK_ERROR, path, 0, "%s", cc_error_last());
+			continue;
+		}
+		cc_buf_clear(&abs);
+		cc_buf_printf(&abs, "%s/%s.pem", dir.ptr, id);
+		if (!cc_fs_exists(abs.ptr)) {
+			rc = report(st, CC_FSCK_ERROR, path, 0, "key %s: the key file %s.pem is missing",
+				    id, id);
+		} else if (!st->opts->skip_keys) {
+			if (!unlocked && cc_repo_unlock(st->repo) < 0) {
+				rc = report(st, CC_FSCK_ERROR, "keys", 0,
+					    "cannot check keys: %s (use --no-keys)", cc_error_last());
+				cc_key_info_dispose(&info);
+				break;
+			}
+			unlocked = 1;
+			if (cc_key_load(&key, st->repo, id) < 0)
+				rc = report(st, CC_FSCK_ERROR, path, 0, "key %s: %s", id, cc_error_last());
+			else if (strcmp(cc_key_fingerprint(key), info.fingerprint) != 0)
+				rc = report(st, CC_FSCK_ERROR, path, 0,
+					    "key %s: fingerprint %s does not match the metadata %s", id,
+					    cc_key_fingerprint(key), info.fingerprint);
+			cc_key_free(key);
+		}
+		cc_key_info_dispose(&info);
+	}
+done:
+	cc_strlist_dispose(&files);
+	cc_buf_dispose(&dir);
+	cc_buf_dispose(&abs);
+	return rc;
+}
+
+static int check_journal(fsck_state *st)
+{
+	cc_buf path = CC_BUF_INIT;
+	cc_txn *txn = NULL;
+	int rc = 0;
+
+	if (cc_fs_join(&path, cc_repo_statedir(st->repo), "journal") < 0)
+		return CC_ERROR;
+	if (cc_fs_exists(path.ptr)) {
+		if (st->opts->repair) {
+			/* Beginning a transaction rolls the interrupted one back. */
+			if (cc_txn_begin(&txn, st->repo, "fsck") < 0)
+				rc = report(st, CC_FSCK_ERROR, ".git/certctl/journal", 0,
+					    "cannot roll back the interrupted operation: %s",
+					    cc_error_last());
+			else
+				rc = report(st, CC_FSCK_ERROR, ".git/certctl/journal", 1,
+					    "an interrupted operation was rolled back");
+			cc_txn_abort(txn);
+		} else {
+			rc = report(st, CC_FSCK_ERROR, ".git/certctl/journal", 0,
+				    "an operation was interrupted; the next command (or "
+				    "'fsck --repair') rolls it back");
+		}
+	}
+	cc_buf_dispose(&path);
+	return rc;
+}
+
+int cc_fsck(cc_repo *repo, const cc_fsck_options *opts, cc_fsck_cb cb, void *payload,
+	    cc_fsck_stats *stats)
+{
+	cc_fsck_options defaults = CC_FSCK_OPTIONS_INIT;
+	fsck_state st;
+	int rc;
+
+	memset(stats, 0, sizeof(*stats));
+	memset(&st, 0, sizeof(st));
+	st.repo = repo;
+	st.opts = opts ? opts : &defaults;
+	st.cb = cb;
+	st.payload = payload;
+	st.stats = stats;
+	rc = check_journal(&st);
+	if (rc == 0)
+		rc = check_definitions(&st);
+	if (rc == 0)
+		rc = check_keys(&st);
+	if (rc == 0)
+		rc = scan_worktree_dir(&st, "");
+	if (rc == 0)
+		rc = check_git(&st);
+	free(st.seen);
+	return rc > 0 ? 0 : rc;
+}

@@ -1,0 +1,88 @@
+/*
+ * Semi-private helpers shared by the library's modules; not installed.
+ * Only lib/ includes this header (and the third-party headers).
+ */
+#ifndef CERTCTL_INTERNAL_H
+#define CERTCTL_INTERNAL_H
+
+#include <stdio.h>
+#include <sys/types.h>
+#include <git2.h>
+#include <openssl/evp.h>
+#include "certctl.h"
+
+#define CC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* error.c: bridges that append a third-party reason to the message. */
+int cc_error_openssl(int code, const char *fmt, ...) CC_PRINTF(2, 3);
+int cc_error_git(int code, const char *fmt, ...) CC_PRINTF(2, 3);
+int cc_error_errno(int code, const char *fmt, ...) CC_PRINTF(2, 3);
+/* Map errno to CC_ENOTFOUND / CC_EIO. */
+int cc_error_from_errno(int err);
+
+/* fs.c */
+int cc_fs_read(cc_buf *out, const char *path, size_t max_size);
+/* Write via temp file + fsync + rename, then fsync the directory. */
+int cc_fs_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
+int cc_fs_mkdir_p(const char *path, unsigned mode);
+/* Create parent directories of `path`. */
+int cc_fs_mkdir_parents(const char *path, unsigned mode);
+int cc_fs_exists(const char *path);
+int cc_fs_is_dir(const char *path);
+int cc_fs_fsync_dir(const char *dir);
+/* Join `a` and `b` with one '/'. */
+int cc_fs_join(cc_buf *out, const char *a, const char *b);
+/* Check a repository-relative path: no "..", no leading '/', no "//". */
+int cc_fs_relpath_check(const char *relpath);
+/* Names (not paths) of the entries of `dir`, sorted; "." ones skipped. */
+int cc_fs_list(cc_strlist *out, const char *dir, const char *suffix);
+
+/* repo.c */
+git_repository *cc_repo_git(cc_repo *repo);
+/* The directory for certctl's private state inside .git ("<gitdir>/certctl"). */
+const char *cc_repo_statedir(const cc_repo *repo);
+/* The passphrase that encrypts key files, after cc_repo_unlock(); borrowed. */
+const cc_secret *cc_repo_key_passphrase(cc_repo *repo);
+/* Scrypt parameters and salt of this repository's key files. */
+int cc_repo_kdf(const cc_repo *repo, const unsigned char **salt, size_t *saltlen,
+		uint64_t *n, uint64_t *r, uint64_t *p);
+/* Roll back what an interrupted transaction left (journal in the state dir);
+ * `repaired` gets the number of paths restored. */
+int cc_repo_recover(cc_repo *repo, size_t *repaired);
+/* The secret directory for new repositories. */
+int cc_repo_secret_dir(cc_buf *out, const char *override);
+
+/* key.c */
+EVP_PKEY *cc_key_get0_pkey(const cc_key *key);
+int cc_key_from_pkey(cc_key **out, EVP_PKEY *pkey); /* takes a reference */
+
+/* yaml emitter helpers (node.c) */
+typedef struct cc_yaml_writer cc_yaml_writer;
+int cc_yaml_writer_new(cc_yaml_writer **out, cc_buf *dest);
+int cc_yaml_map_start(cc_yaml_writer *w);
+int cc_yaml_map_end(cc_yaml_writer *w);
+int cc_yaml_seq_start(cc_yaml_writer *w, int flow);
+int cc_yaml_seq_end(cc_yaml_writer *w);
+int cc_yaml_scalar(cc_yaml_writer *w, const char *value);
+/* A literal block scalar (multi-line text). */
+int cc_yaml_block(cc_yaml_writer *w, const char *value);
+int cc_yaml_key(cc_yaml_writer *w, const char *key);
+/* A scalar written plain (numbers, booleans), never quoted. */
+int cc_yaml_plain(cc_yaml_writer *w, const char *value);
+int cc_yaml_node(cc_yaml_writer *w, const cc_node *node);
+int cc_yaml_writer_finish(cc_yaml_writer *w);
+void cc_yaml_writer_free(cc_yaml_writer *w);
+
+/* Scalar helpers for schema readers. */
+int cc_node_bool(const cc_node *node, int *out);
+int cc_node_uint(const cc_node *node, unsigned long max, unsigned long *out);
+int cc_node_string(const cc_node *node, char **out); /* scalar -> strdup */
+int cc_node_duration(const cc_node *node, long long *out);
+int cc_node_expect(const cc_node *node, cc_node_type type, const char *what);
+
+char *cc_strdup(const char *s); /* NULL-safe strdup */
+void cc_strset(char **slot, const char *value); /* free old, strdup new */
+int cc_base64_encode(cc_buf *out, const unsigned char *data, size_t len);
+int cc_base64_decode(cc_buf *out, const char *text);
+
+#endif

@@ -1,0 +1,597 @@
+/*
+ * This module implements transactions: the repository lock (flock, so a
+ * dead holder releases it), the journal of touched paths that lets an
+ * interrupted operation be rolled back, and the single commit that ends a
+ * successful operation.  The commit's tree is built from HEAD's tree plus
+ * the recorded updates, never from the index, so a stale index cannot
+ * resurrect old files; the index is refreshed afterwards for the git CLI.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "internal.h"
+
+typedef struct {
+	char *path;
+	git_oid blob;
+	int removed;
+} txn_update;
+
+struct cc_txn {
+	cc_repo *repo;
+	char *operation;
+	int lock_fd;
+	int journal_fd;
+	txn_update *updates;
+	size_t count, alloc;
+	cc_buf trailers;
+};
+
+/* Files under keys/ hold private keys and are 0600; everything else 0644. */
+static unsigned mode_for(const char *relpath)
+{
+	return strncmp(relpath, "keys/", 5) == 0 || strstr(relpath, "/keys/") ? 0600 : 0644;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long lock_timeout_ms(const cc_repo *repo)
+{
+	const char *env = getenv("CERTCTL_LOCK_TIMEOUT");
+	const char *conf = cc_repo_config_get(repo, "lock.timeout");
+	long long secs;
+
+	if (env && *env) {
+		char *end = NULL;
+		double v = strtod(env, &end);
+
+		if (end != env && *end == '\0' && v >= 0 && v < 86400)
+			return (long)(v * 1000);
+	}
+	if (conf && cc_duration_parse(&secs, conf) == 0 && secs < 86400)
+		return (long)secs * 1000;
+	return 10000;
+}
+
+static int state_path(cc_buf *out, const cc_repo *repo, const char *name)
+{
+	return cc_fs_join(out, cc_repo_statedir(repo), name);
+}
+
+/* Who holds the lock, for the message; read from the lock file. */
+static void lock_holder(int fd, char *out, size_t size)
+{
+	ssize_t n = pread(fd, out, size - 1, 0);
+
+	out[n > 0 ? n : 0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	if (!out[0])
+		snprintf(out, size, "another process");
+}
+
+static int lock_take(cc_repo *repo, int *out_fd)
+{
+	cc_buf path = CC_BUF_INIT;
+	char holder[256], host[128] = "";
+	long timeout = lock_timeout_ms(repo);
+	double deadline = now_seconds() + timeout / 1000.0;
+	int fd = -1, rc = 0;
+
+	*out_fd = -1;
+	if ((rc = state_path(&path, repo, "lock")) < 0)
+		goto done;
+	fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = cc_error_errno(CC_EIO, "cannot open the repository lock '%s'", path.ptr);
+		goto done;
+	}
+	for (unsigned attempt = 0;; attempt++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			rc = cc_error_errno(CC_EIO, "cannot lock '%s'", path.ptr);
+			goto done;
+		}
+		if (now_seconds() >= deadline) {
+			lock_holder(fd, holder, sizeof(holder));
+			rc = cc_error_set(CC_ELOCKED,
+					  "repository '%s' is locked by %s (waited %.1f s; "
+					  "see CERTCTL_LOCK_TIMEOUT)",
+					  cc_repo_workdir(repo), holder, timeout / 1000.0);
+			goto done;
+		}
+		/* 10 ms, growing to 100 ms: quick hand-over, little spinning. */
+		usleep(attempt < 10 ? 10000 : 100000);
+	}
+	gethostname(host, sizeof(host) - 1);
+	{
+		char info[256];
+		int len = snprintf(info, sizeof(info), "pid %ld on %s\n", (long)getpid(), host);
+
+		if (ftruncate(fd, 0) == 0 && len > 0)
+			(void)!pwrite(fd, info, (size_t)len, 0);
+	}
+	*out_fd = fd;
+	fd = -1;
+done:
+	if (fd >= 0)
+		close(fd);
+	cc_buf_dispose(&path);
+	return rc;
+}
+
+static void lock_release(int fd)
+{
+	if (fd >= 0) {
+		(void)!ftruncate(fd, 0);
+		flock(fd, LOCK_UN);
+		close(fd);
+	}
+}
+
+/* Put `relpath` back as HEAD has it (or remove it if HEAD has none). */
+static int restore_path(cc_repo *repo, git_tree *head_tree, const char *relpath)
+{
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	cc_buf path = CC_BUF_INIT;
+	int rc = 0;
+
+	if (cc_fs_relpath_check(relpath) < 0)
+		return 0; /* never act on a path we would not have written */
+	if ((rc = cc_fs_join(&path, cc_repo_workdir(repo), relpath)) < 0)
+		return rc;
+	if (head_tree && git_tree_entry_bypath(&entry, head_tree, relpath) == 0 &&
+	    git_tree_entry_type(entry) == GIT_OBJECT_BLOB) {
+		if (git_blob_lookup(&blob, cc_repo_git(repo), git_tree_entry_id(entry)) < 0) {
+			rc = cc_error_git(CC_EIO, "cannot read '%s' from HEAD", relpath);
+			goto done;
+		}
+		if ((rc = cc_fs_mkdir_parents(path.ptr, 0755)) == 0)
+			rc = cc_fs_write_atomic(path.ptr, git_blob_rawcontent(blob),
+						(size_t)git_blob_rawsize(blob), mode_for(relpath));
+	} else if (unlink(path.ptr) < 0 && errno != ENOENT) {
+		rc = cc_error_errno(CC_EIO, "cannot remove '%s'", relpath);
+	}
+done:
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	cc_buf_dispose(&path);
+	return rc;
+}
+
+static int head_tree_lookup(git_tree **out, git_commit **commit_out, cc_repo *repo)
+{
+	git_reference *head = NULL;
+	git_commit *commit = NULL;
+	int rc = 0, err;
+
+	*out = NULL;
+	if (commit_out)
+		*commit_out = NULL;
+	err = git_repository_head(&head, cc_repo_git(repo));
+	if (err == GIT_EUNBORNBRANCH || err == GIT_ENOTFOUND)
+		return 0;
+	if (err < 0)
+		return cc_error_git(CC_EIO, "cannot read HEAD");
+	if (git_commit_lookup(&commit, cc_repo_git(repo), git_reference_target(head)) < 0 ||
+	    git_commit_tree(out, commit) < 0) {
+		rc = cc_error_git(CC_EIO, "cannot read the HEAD commit");
+		goto done;
+	}
+	if (commit_out) {
+		*commit_out = commit;
+		commit = NULL;
+	}
+done:
+	git_commit_free(commit);
+	git_reference_free(head);
+	return rc;
+}
+
+/* Make the index match HEAD for the given paths (all paths when none). */
+static void index_sync(cc_repo *repo, git_tree *tree, txn_update *updates, size_t count)
+{
+	git_index *index = NULL;
+
+	if (git_repository_index(&index, cc_repo_git(repo)) < 0)
+		return;
+	if (!updates) {
+		if (tree)
+			git_index_read_tree(index, tree);
+		else
+			git_index_clear(index);
+	} else {
+		for (size_t i = 0; i < count; i++) {
+			if (updates[i].removed)
+				git_index_remove_bypath(index, updates[i].path);
+			else
+				git_index_add_bypath(index, updates[i].path);
+		}
+	}
+	git_index_write(index);
+	git_index_free(index);
+}
+
+int cc_repo_recover(cc_repo *repo, size_t *repaired)
+{
+	cc_buf path = CC_BUF_INIT, journal = CC_BUF_INIT;
+	git_tree *tree = NULL;
+	size_t count = 0;
+	int rc;
+
+	if (repaired)
+		*repaired = 0;
+	if ((rc = state_path(&path, repo, "journal")) < 0)
+		goto done;
+	rc = cc_fs_read(&journal, path.ptr, 16 * 1024 * 1024);
+	if (rc == CC_ENOTFOUND) {
+		cc_error_clear();
+		rc = 0;
+		goto done;
+	}
+	if (rc < 0)
+		goto done;
+	if ((rc = head_tree_lookup(&tree, NULL, repo)) < 0)
+		goto done;
+	for (char *line = journal.ptr, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!*line)
+			continue;
+		if ((rc = restore_path(repo, tree, line)) < 0)
+			goto done;
+		count++;
+	}
+	/* The interrupted commit may have left the index behind HEAD. */
+	index_sync(repo, tree, NULL, 0);
+	if (unlink(path.ptr) < 0 && errno != ENOENT) {
+		rc = cc_error_errno(CC_EIO, "cannot remove the journal '%s'", path.ptr);
+		goto done;
+	}
+	if (repaired)
+		*repaired = count;
+done:
+	git_tree_free(tree);
+	cc_buf_dispose(&path);
+	cc_buf_dispose(&journal);
+	return rc;
+}
+
+int cc_txn_begin(cc_txn **out, cc_repo *repo, const char *operation)
+{
+	cc_txn *txn = NULL;
+	cc_buf path = CC_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	txn = calloc(1, sizeof(*txn));
+	if (!txn)
+		return cc_error_set(CC_ERROR, "out of memory");
+	txn->repo = repo;
+	txn->lock_fd = txn->journal_fd = -1;
+	if (!(txn->operation = strdup(operation))) {
+		rc = cc_error_set(CC_ERROR, "out of memory");
+		goto done;
+	}
+	if ((rc = lock_take(repo, &txn->lock_fd)) < 0)
+		goto done;
+	/* A journal under a lock we could take belongs to a dead process. */
+	if ((rc = cc_repo_recover(repo, NULL)) < 0)
+		goto done;
+	/* Re-read the configuration another writer may have changed. */
+	rc = 0;
+done:
+	cc_buf_dispose(&path);
+	if (rc < 0) {
+		lock_release(txn->lock_fd);
+		free(txn->operation);
+		free(txn);
+		return rc;
+	}
+	*out = txn;
+	return 0;
+}
+
+cc_repo *cc_txn_repo(cc_txn *txn)
+{
+	return txn->repo;
+}
+
+size_t cc_txn_changes(const cc_txn *txn)
+{
+	return txn->count;
+}
+
+/* Record `relpath` in the journal (durably) before touching it. */
+static int journal_add(cc_txn *txn, const char *relpath)
+{
+	cc_buf path = CC_BUF_INIT, line = CC_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < txn->count; i++)
+		if (strcmp(txn->updates[i].path, relpath) == 0)
+			return 0;
+	if (txn->journal_fd < 0) {
+		if ((rc = state_path(&path, txn->repo, "journal")) < 0)
+			goto done;
+		txn->journal_fd = open(path.ptr, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (txn->journal_fd < 0) {
+			rc = cc_error_errno(CC_EIO, "cannot write the journal '%s'", path.ptr);
+			goto done;
+		}
+	}
+	if ((rc = cc_buf_printf(&line, "%s\n", relpath)) < 0)
+		goto done;
+	if (write(txn->journal_fd, line.ptr, line.size) != (ssize_t)line.size ||
+	    fdatasync(txn->journal_fd) < 0)
+		rc = cc_error_errno(CC_EIO, "cannot write the journal");
+done:
+	cc_buf_dispose(&path);
+	cc_buf_dispose(&line);
+	return rc;
+}
+
+static txn_update *update_slot(cc_txn *txn, const char *relpath)
+{
+	for (size_t i = 0; i < txn->count; i++)
+		if (strcmp(txn->updates[i].path, relpath) == 0)
+			return &txn->updates[i];
+	if (txn->count == txn->alloc) {
+		size_t alloc = txn->alloc ? txn->alloc * 2 : 8;
+		txn_update *u = realloc(txn->updates, alloc * sizeof(*u));
+
+		if (!u)
+			return NULL;
+		txn->updates = u;
+		txn->alloc = alloc;
+	}
+	memset(&txn->updates[txn->count], 0, sizeof(txn_update));
+	txn->updates[txn->count].path = strdup(relpath);
+	if (!txn->updates[txn->count].path)
+		return NULL;
+	return &txn->updates[txn->count++];
+}
+
+int cc_txn_write(cc_txn *txn, const char *relpath, const void *data, size_t len, unsigned mode)
+{
+	cc_buf path = CC_BUF_INIT;
+	txn_update *u;
+	git_oid oid;
+	int rc;
+
+	if ((rc = cc_repo_path(txn->repo, relpath, &path)) < 0)
+		goto done;
+	if (git_blob_create_from_buffer(&oid, cc_repo_git(txn->repo), data, len) < 0) {
+		rc = cc_error_git(CC_EIO, "cannot store '%s'", relpath);
+		goto done;
+	}
+	if ((rc = journal_add(txn, relpath)) < 0)
+		goto done;
+	if (!(u = update_slot(txn, relpath))) {
+		rc = cc_error_set(CC_ERROR, "out of memory");
+		goto done;
+	}
+	u->blob = oid;
+	u->removed = 0;
+	if ((rc = cc_fs_mkdir_parents(path.ptr, strncmp(relpath, "keys/", 5) == 0 ? 0700 : 0755)) < 0)
+		goto done;
+	rc = cc_fs_write_atomic(path.ptr, data, len, mode);
+done:
+	cc_buf_dispose(&path);
+	return rc;
+}
+
+int cc_txn_remove(cc_txn *txn, const char *relpath)
+{
+	cc_buf path = CC_BUF_INIT;
+	txn_update *u;
+	int rc;
+
+	if ((rc = cc_repo_path(txn->repo, relpath, &path)) < 0)
+		goto done;
+	if (!cc_fs_exists(path.ptr)) {
+		rc = cc_error_set(CC_ENOTFOUND, "'%s' does not exist", relpath);
+		goto done;
+	}
+	if ((rc = journal_add(txn, relpath)) < 0)
+		goto done;
+	if (!(u = update_slot(txn, relpath))) {
+		rc = cc_error_set(CC_ERROR, "out of memory");
+		goto done;
+	}
+	u->removed = 1;
+	if (unlink(path.ptr) < 0)
+		rc = cc_error_errno(CC_EIO, "cannot remove '%s'", relpath);
+done:
+	cc_buf_dispose(&path);
+	return rc;
+}
+
+int cc_txn_trailer(cc_txn *txn, const char *key, const char *value)
+{
+	if (strchr(key, '\n') || strchr(key, ':') || strchr(value, '\n'))
+		return cc_error_set(CC_EINVALID, "invalid commit trailer '%s'", key);
+	return cc_buf_printf(&txn->trailers, "%s: %s\n", key, value);
+}
+
+static int signature(git_signature **out, cc_repo *repo)
+{
+	const char *user;
+	char host[128] = "localhost", email[300];
+
+	if (git_signature_default(out, cc_repo_git(repo)) == 0)
+		return 0;
+	user = getenv("USER");
+	if (!user || !*user)
+		user = "certctl";
+	gethostname(host, sizeof(host) - 1);
+	snprintf(email, sizeof(email), "%s@%s", user, host);
+	if (git_signature_now(out, user, email) < 0)
+		return cc_error_git(CC_ERROR, "cannot make a commit signature");
+	return 0;
+}
+
+static void txn_free(cc_txn *txn)
+{
+	if (!txn)
+		return;
+	if (txn->journal_fd >= 0)
+		close(txn->journal_fd);
+	lock_release(txn->lock_fd);
+	for (size_t i = 0; i < txn->count; i++)
+		free(txn->updates[i].path);
+	free(txn->updates);
+	free(txn->operation);
+	cc_buf_dispose(&txn->trailers);
+	free(txn);
+}
+
+static int remove_journal(cc_txn *txn)
+{
+	cc_buf path = CC_BUF_INIT;
+	int rc;
+
+	if (txn->journal_fd >= 0) {
+		close(txn->journal_fd);
+		txn->journal_fd = -1;
+	}
+	if ((rc = state_path(&path, txn->repo, "journal")) == 0 && unlink(path.ptr) < 0 &&
+	    errno != ENOENT)
+		rc = cc_error_errno(CC_EIO, "cannot remove the journal");
+	cc_buf_dispose(&path);
+	return rc;
+}
+
+int cc_txn_commit(cc_txn *txn, const char *summary, const char *body)
+{
+	git_repository *git = cc_repo_git(txn->repo);
+	git_tree_update *updates = NULL;
+	git_tree *base = NULL, *tree = NULL;
+	git_commit *parent = NULL;
+	git_signature *sig = NULL;
+	cc_buf message = CC_BUF_INIT;
+	git_oid tree_id, commit_id;
+	int rc = 0;
+
+	if ((rc = head_tree_lookup(&base, &parent, txn->repo)) < 0)
+		goto done;
+	updates = calloc(txn->count ? txn->count : 1, sizeof(*updates));
+	if (!updates) {
+		rc = cc_error_set(CC_ERROR, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < txn->count; i++) {
+		updates[i].action = txn->updates[i].removed ? GIT_TREE_UPDATE_REMOVE
+							    : GIT_TREE_UPDATE_UPSERT;
+		updates[i].id = txn->updates[i].blob;
+		updates[i].filemode = GIT_FILEMODE_BLOB;
+		updates[i].path = txn->updates[i].path;
+	}
+	if (base) {
+		if (git_tree_create_updated(&tree_id, git, base, txn->count, updates) < 0) {
+			rc = cc_error_git(CC_EIO, "cannot build the commit tree");
+			goto done;
+		}
+	} else {
+		/* The first commit: an in-memory index builds the nested tree. */
+		git_index *index = NULL;
+
+		rc = git_index_new(&index) < 0 ? -1 : 0;
+		for (size_t i = 0; rc == 0 && i < txn->count; i++) {
+			git_index_entry entry;
+
+			if (txn->updates[i].removed)
+				continue;
+			memset(&entry, 0, sizeof(entry));
+			entry.mode = GIT_FILEMODE_BLOB;
+			entry.id = txn->updates[i].blob;
+			entry.path = txn->updates[i].path;
+			rc = git_index_add(index, &entry);
+		}
+		if (rc == 0)
+			rc = git_index_write_tree_to(&tree_id, index, git);
+		git_index_free(index);
+		if (rc < 0) {
+			rc = cc_error_git(CC_EIO, "cannot build the first commit tree");
+			goto done;
+		}
+	}
+	if (git_tree_lookup(&tree, git, &tree_id) < 0) {
+		rc = cc_error_git(CC_EIO, "cannot read the commit tree");
+		goto done;
+	}
+	if ((rc = signature(&sig, txn->repo)) < 0)
+		goto done;
+	rc = cc_buf_printf(&message, "%s\n\n", summary);
+	if (rc == 0 && body && *body)
+		rc = cc_buf_printf(&message, "%s\n\n", body);
+	if (rc == 0)
+		rc = cc_buf_printf(&message, "Certctl-Operation: %s\n%s", txn->operation,
+				   cc_buf_cstr(&txn->trailers));
+	if (rc < 0)
+		goto done;
+	if (git_commit_create(&commit_id, git, "HEAD", sig, sig, NULL, message.ptr, tree,
+			      parent ? 1 : 0, (const git_commit **)&parent) < 0) {
+		rc = cc_error_git(CC_EIO, "cannot commit");
+		goto done;
+	}
+	/* Committed: from here on the work tree is HEAD's, whatever happens. */
+	index_sync(txn->repo, tree, txn->updates, txn->count);
+	if (remove_journal(txn) < 0)
+		cc_error_clear(); /* the next writer rolls forward to HEAD: harmless */
+	rc = 0;
+done:
+	free(updates);
+	git_tree_free(base);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	git_signature_free(sig);
+	cc_buf_dispose(&message);
+	if (rc < 0) {
+		char saved[1024];
+		int code = cc_error_code();
+
+		snprintf(saved, sizeof(saved), "%s", cc_error_last());
+		cc_txn_abort(txn);
+		cc_error_set(code, "%s", saved);
+		return rc;
+	}
+	txn_free(txn);
+	return 0;
+}
+
+void cc_txn_abort(cc_txn *txn)
+{
+	if (!txn)
+		return;
+	if (txn->count) {
+		char saved[1024];
+		int code = cc_error_code();
+
+		/* The journal holds exactly our paths: recovery restores them. */
+		snprintf(saved, sizeof(saved), "%s", cc_error_last());
+		if (txn->journal_fd >= 0) {
+			close(txn->journal_fd);
+			txn->journal_fd = -1;
+		}
+		cc_repo_recover(txn->repo, NULL);
+		cc_error_set(code, "%s", saved);
+	} else {
+		remove_journal(txn);
+	}
+	txn_free(txn);
+}

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Installs the Debian packages certctl needs to build and test.
+# A no-op when everything is present; needs root (apt-get) otherwise.
+set -eu
+
+build="gcc libc6-dev make pkg-config libssl-dev libgit2-dev libyaml-dev
+libcurl4-openssl-dev libjansson-dev check"
+test="git openssl clang valgrind nginx pebble default-jre-headless"
+
+want=${1:-all}
+case "$want" in
+	build) pkgs=$build ;;
+	all) pkgs="$build $test" ;;
+	*) echo "usage: $0 [build|all]" >&2; exit 64 ;;
+esac
+
+missing=
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing" >&2
+if [ "$(id -u)" != 0 ]; then
+	if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+		SUDO="sudo -n"
+	else
+		echo "deps: missing packages:$missing (run as root: apt-get install$missing)" >&2
+		exit 1
+	fi
+else
+	SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine may have empty package lists.
+$SUDO apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q $missing >/dev/null
