@@ -42,7 +42,8 @@ CMD_OBJ := $(CMD_SRC:%.c=$(O)/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(O)/%.o)
 HEADERS := $(wildcard include/*.h include/certctl/*.h lib/*.h cmd/*.h)
 
-.PHONY: all check deps test test-unit test-cli test-asan install uninstall bench demo clean
+
+.PHONY: all check deps deps-build test test-unit test-cli test-asan install uninstall bench demo clean
 .DELETE_ON_ERROR:
 
 all: $(O)/certctl
@@ -67,6 +68,9 @@ $(O)/test-unit: $(UNIT_OBJ) $(O)/libcertctl.a
 
 deps:
 	@scripts/deps.sh all
+
+deps-build:
+	@scripts/deps.sh build
 
 # The README's test command: everything a fresh Debian machine needs.
 check: deps
@@ -98,10 +102,15 @@ uninstall:
 	cd man && for f in *.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$f; done
 	cd man && for f in *.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$f; done
 
-bench: $(O)/certctl
+bench:
+	@scripts/deps.sh all
+	$(MAKE) $(O)/certctl
 	CERTCTL=$(CURDIR)/$(O)/certctl scripts/bench/run.sh
 
-demo: $(O)/certctl
+# Works on a fresh Debian machine: installs what the build needs first.
+demo:
+	@scripts/deps.sh build
+	$(MAKE) $(O)/certctl
 	CERTCTL=$(CURDIR)/$(O)/certctl scripts/demo.sh
 
 clean:

@@ -10,7 +10,7 @@ struct define_args {
 	const char *from, *clone;
 	const char *cn, *org, *ou, *locality, *state, *country, *email;
 	cc_strlist dns, ip, san_email, uri, checks;
-	const char *key, *provider, *ca, *profile, *product, *validation;
+	const char *key, *key_id, *provider, *ca, *profile, *product, *validation;
 	const char *validity, *renew_before, *trust_set, *mode, *process;
 	const char *sni, *starttls, *warning, *critical;
 	const char *requester, *owner, *notes, *description;
@@ -42,8 +42,26 @@ static int set_duration(long long *slot, const char *value, const char *option)
 	return 0;
 }
 
+/* Point the definition at a stored key; its type becomes the key's. */
+static int use_key(cc_repo *repo, cc_definition *def, const char *id)
+{
+	cc_key_info info;
+
+	if (!*id) {
+		free(def->key_id);
+		def->key_id = NULL;
+		return 0;
+	}
+	if (cc_key_info_load(&info, repo, id) < 0)
+		return cli_error("--key-id: %s", cc_error_last());
+	set_field(&def->key_id, info.id);
+	def->key = info.spec;
+	cc_key_info_dispose(&info);
+	return 0;
+}
+
 /* Apply the flags given on the command line to `def`. */
-static int apply(cc_definition *def, const struct define_args *a)
+static int apply(cc_repo *repo, cc_definition *def, const struct define_args *a)
 {
 	set_field(&def->subject.cn, a->cn);
 	set_field(&def->subject.o, a->org);
@@ -58,6 +76,16 @@ static int apply(cc_definition *def, const struct define_args *a)
 		return cli_lib_error();
 	if (a->key && cc_key_spec_parse(&def->key, a->key) < 0)
 		return cli_error("--key: %s", cc_error_last());
+	if (a->key_id && use_key(repo, def, a->key_id))
+		return EXIT_FAIL;
+	if (a->key && a->key_id && *a->key_id) {
+		cc_key_spec given;
+
+		cc_key_spec_parse(&given, a->key);
+		if (given.type != def->key.type || given.bits != def->key.bits)
+			return cli_error("--key %s does not match the type of key %s", a->key,
+					 def->key_id);
+	}
 	if (a->reuse_key >= 0)
 		def->reuse_key = a->reuse_key;
 	if (a->provider && !*a->provider)
@@ -178,6 +206,7 @@ int cmd_define(int argc, char **argv)
 			OPT_MULTI(0, "uri", &a.uri, "URI", "URI"),
 			OPT_HEADING("key and acquisition"),
 			OPT_STR(0, "key", &a.key, "SPEC", "rsa[:2048|3072|4096], ecdsa[:P-256|P-384], ed25519"),
+			OPT_STR(0, "key-id", &a.key_id, "ID", "use this stored key (id or prefix; '' to clear)"),
 			OPT_BOOL(0, "reuse-key", &a.reuse_key, "keep the key on renewal"),
 			OPT_NO(0, "no-reuse-key", &a.reuse_key, "make a new key on renewal"),
 			OPT_STR(0, "provider", &a.provider, "NAME", "provider from the repository config"),
@@ -278,7 +307,7 @@ int cmd_define(int argc, char **argv)
 			goto done;
 		}
 	}
-	if ((rc = apply(def, &a)))
+	if ((rc = apply(repo, def, &a)))
 		goto done;
 	if (cc_definition_validate(def) < 0 || cc_definition_format(def, &after) < 0) {
 		rc = cli_lib_error();

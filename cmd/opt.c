@@ -76,36 +76,33 @@ int cli_print_json(cc_json *json)
 	return EXIT_OK;
 }
 
+/* Edits between two words, a swap of neighbours counting as one (OSA). */
 static size_t edit_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), *row, best;
+	size_t la = strlen(a), lb = strlen(b), d[65][65];
 
 	if (la > 64 || lb > 64)
 		return 99;
-	row = calloc(lb + 1, sizeof(*row));
-	if (!row)
-		return 99;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		d[0][j] = j;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			size_t v = diag + cost;
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t v = d[i - 1][j - 1] + cost;
 
-			if (row[j] + 1 < v)
-				v = row[j] + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			diag = up;
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
 		}
 	}
-	best = row[lb];
-	free(row);
-	return best;
+	return d[la][lb];
 }
 
 const char *cli_suggest(const char *word, const char *const *candidates)
@@ -143,6 +140,8 @@ static void print_help(const struct cli_opt *opts, const char *usage, const char
 			memmove(left, left + 2, strlen(left + 2) + 1);
 		printf("  %-26s %s\n", left, o->help);
 	}
+	printf("  %-26s %s\n", "-q, --quiet", "print only errors and requested data");
+	printf("  %-26s %s\n", "-v, --verbose", "print more detail");
 	printf("  %-26s %s\n", "-h, --help", "show this help");
 }
 
@@ -151,11 +150,11 @@ int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char *usa
 {
 	struct option longs[128];
 	char shorts[256] = ":h";
-	const char *names[130];
+	const char *names[132];
 	size_t n = 0, sl = 2, nn = 0;
 	int c, rc = 0;
 
-	for (const struct cli_opt *o = opts; o->kind != OPT_END && n < 126; o++) {
+	for (const struct cli_opt *o = opts; o->kind != OPT_END && n < 124; o++) {
 		int has_arg;
 
 		if (o->kind == OPT_GROUP)
@@ -173,13 +172,26 @@ int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char *usa
 				shorts[sl++] = ':';
 		}
 	}
-	longs[n].name = "help";
-	longs[n].has_arg = no_argument;
-	longs[n].flag = NULL;
-	longs[n].val = 'h';
-	names[nn++] = "help";
+	/* -h, -q and -v work on every command. */
+	{
+		static const struct { const char *name; int val; } common[] = {
+			{ "help", 'h' }, { "quiet", 'q' }, { "verbose", 'v' },
+		};
+
+		for (size_t i = 0; i < 3; i++, n++) {
+			longs[n].name = common[i].name;
+			longs[n].has_arg = no_argument;
+			longs[n].flag = NULL;
+			longs[n].val = common[i].val;
+			names[nn++] = common[i].name;
+		}
+	}
 	names[nn] = NULL;
-	memset(&longs[n + 1], 0, sizeof(longs[0]));
+	memset(&longs[n], 0, sizeof(longs[0]));
+	if (sl + 2 < sizeof(shorts)) {
+		shorts[sl++] = 'q';
+		shorts[sl++] = 'v';
+	}
 	shorts[sl] = '\0';
 
 	optind = 1;
@@ -190,6 +202,14 @@ int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char *usa
 		if (c == 'h') {
 			print_help(opts, usage, summary);
 			return EXIT_OK;
+		}
+		if (c == 'q') {
+			cli.quiet = 1;
+			continue;
+		}
+		if (c == 'v') {
+			cli.verbose++;
+			continue;
 		}
 		if (c == '?' || c == ':') {
 			const char *bad = argv[optind - 1];

@@ -12,6 +12,8 @@
 #define DEF_DIR "definitions"
 #define DEF_SUFFIX ".yaml"
 
+static int key_id_valid(const char *id);
+
 static const char *const starttls_protocols[] = { "smtp", "imap", "pop3", "ftp", "ldap",
 						  "postgres" };
 
@@ -172,6 +174,7 @@ void cc_definition_free(cc_definition *def)
 	free(def->description);
 	subject_dispose(&def->subject);
 	sans_dispose(&def->sans);
+	free(def->key_id);
 	free(def->provider);
 	free(def->ca);
 	free(def->product);
@@ -362,7 +365,7 @@ static int read_sans(const cc_node *node, cc_sans *s)
 
 static int read_key(const cc_node *node, cc_definition *def)
 {
-	static const char *const keys[] = { "type", "reuse" };
+	static const char *const keys[] = { "type", "reuse", "id" };
 	const cc_node *v;
 	int rc;
 
@@ -382,7 +385,20 @@ static int read_key(const cc_node *node, cc_definition *def)
 	}
 	if ((v = cc_node_get(node, "reuse")) && (rc = cc_node_bool(v, &def->reuse_key)) < 0)
 		return rc;
+	if ((v = cc_node_get(node, "id"))) {
+		if ((rc = read_string(v, &def->key_id)) < 0)
+			return rc;
+		if (def->key_id && !key_id_valid(def->key_id))
+			return cc_node_error(v, CC_EINVALID,
+					     "invalid key id '%s' (16 lower-case hex digits)",
+					     def->key_id);
+	}
 	return 0;
+}
+
+static int key_id_valid(const char *id)
+{
+	return strlen(id) == 16 && strspn(id, "0123456789abcdef") == 16;
 }
 
 static int read_monitor(const cc_node *node, cc_definition *def)
@@ -737,6 +753,9 @@ int cc_definition_validate(const cc_definition *def)
 				    "or a subject alternative name)", def->name);
 	if ((rc = cc_key_spec_check(&def->key)) < 0)
 		return rc;
+	if (def->key_id && !key_id_valid(def->key_id))
+		return cc_error_set(CC_EINVALID, "invalid key id '%s' (16 lower-case hex digits)",
+				    def->key_id);
 	if (!def->provider || cc_name_check(def->provider, "provider") < 0)
 		return cc_error_set(CC_EINVALID, "invalid provider '%s'",
 				    def->provider ? def->provider : "");
@@ -853,6 +872,7 @@ static int format_body(cc_yaml_writer *w, const cc_definition *def)
 	rc = rc ? rc : cc_yaml_map_start(w);
 	rc = rc ? rc : put_str(w, "type", spec);
 	rc = rc ? rc : put_bool(w, "reuse", def->reuse_key);
+	rc = rc ? rc : put_str(w, "id", def->key_id);
 	rc = rc ? rc : cc_yaml_map_end(w);
 	rc = rc ? rc : put_str(w, "provider", def->provider);
 	rc = rc ? rc : put_str(w, "ca", def->ca);
@@ -1077,6 +1097,7 @@ cc_json *cc_definition_to_json(const cc_definition *def)
 	sub = cc_json_object();
 	rc |= cc_json_set_str(sub, "type", spec);
 	rc |= cc_json_set_bool(sub, "reuse", def->reuse_key);
+	rc |= cc_json_set_str(sub, "id", def->key_id);
 	rc |= cc_json_set(obj, "key", sub);
 	rc |= cc_json_set_str(obj, "provider", def->provider);
 	rc |= cc_json_set_str(obj, "ca", def->ca);

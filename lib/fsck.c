@@ -343,8 +343,17 @@ static int check_definitions(fsck_state *st)
 			continue;
 		}
 		st->stats->definitions++;
-		if (cc_definition_load(&def, st->repo, name) < 0)
+		if (cc_definition_load(&def, st->repo, name) < 0) {
 			rc = report(st, CC_FSCK_ERROR, path, 0, "%s", cc_error_last());
+		} else if (def->key_id) {
+			cc_key_info info;
+
+			if (cc_key_info_load(&info, st->repo, def->key_id) < 0)
+				rc = report(st, CC_FSCK_ERROR, path, 0, "refers to key %s: %s",
+					    def->key_id, cc_error_last());
+			else
+				cc_key_info_dispose(&info);
+		}
 		cc_definition_free(def);
 	}
 done:

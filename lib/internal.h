@@ -43,6 +43,8 @@ git_repository *cc_repo_git(cc_repo *repo);
 const char *cc_repo_statedir(const cc_repo *repo);
 /* The passphrase that encrypts key files, after cc_repo_unlock(); borrowed. */
 const cc_secret *cc_repo_key_passphrase(cc_repo *repo);
+/* The 32-byte AES key of key files, scrypt(secret, salt); NULL until unlocked. */
+const unsigned char *cc_repo_kek(cc_repo *repo);
 /* Scrypt parameters and salt of this repository's key files. */
 int cc_repo_kdf(const cc_repo *repo, const unsigned char **salt, size_t *saltlen,
 		uint64_t *n, uint64_t *r, uint64_t *p);

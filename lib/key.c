@@ -394,36 +394,14 @@ int cc_key_export_pem(const cc_key *key, const cc_secret *passphrase, cc_buf *ou
 	return rc;
 }
 
-/*
- * The AES key for this repository's key files: scrypt(secret, repo salt),
- * computed once per process and kept until exit.
- */
-static _Thread_local unsigned char cached_kek[32];
-static _Thread_local const cc_repo *cached_repo;
-static _Thread_local char cached_id[64];
-
+/* The AES key of this repository's key files (scrypt runs once, in unlock). */
 static int repo_kek(cc_repo *repo, const unsigned char **kek)
 {
-	const unsigned char *salt;
-	const cc_secret *pass;
-	size_t saltlen;
-	uint64_t n, r, p;
 	int rc;
 
-	if (cached_repo == repo && strcmp(cached_id, cc_repo_id(repo)) == 0) {
-		*kek = cached_kek;
-		return 0;
-	}
 	if ((rc = cc_repo_unlock(repo)) < 0)
 		return rc;
-	pass = cc_repo_key_passphrase(repo);
-	cc_repo_kdf(repo, &salt, &saltlen, &n, &r, &p);
-	if (EVP_PBE_scrypt((const char *)cc_secret_data(pass), cc_secret_len(pass), salt, saltlen,
-			   n, r, p, 0, cached_kek, sizeof(cached_kek)) != 1)
-		return cc_error_openssl(CC_ERROR, "cannot derive the key-encryption key");
-	cached_repo = repo;
-	snprintf(cached_id, sizeof(cached_id), "%s", cc_repo_id(repo));
-	*kek = cached_kek;
+	*kek = cc_repo_kek(repo);
 	return 0;
 }
 

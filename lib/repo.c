@@ -37,6 +37,7 @@ struct cc_repo {
 	uint64_t n, r, p;
 	char check[65];
 	cc_secret *passphrase; /* the repository secret, after unlock */
+	unsigned char kek[KDF_KEY_LEN]; /* scrypt(secret, salt), after unlock */
 };
 
 static int libgit2_ready;
@@ -172,27 +173,27 @@ int cc_repo_secret_path(const cc_repo *repo, cc_buf *out)
 	return rc ? rc : cc_buf_printf(out, "/%s.key", repo->id);
 }
 
-/* scrypt(secret, salt) and the check value derived from it. */
+/* scrypt(secret, salt) into `key`, and the check value derived from it. */
 static int derive_check(const cc_secret *secret, const unsigned char *salt, size_t saltlen,
-			uint64_t n, uint64_t r, uint64_t p, char check[65])
+			uint64_t n, uint64_t r, uint64_t p, char check[65],
+			unsigned char key[KDF_KEY_LEN])
 {
-	unsigned char key[KDF_KEY_LEN], mac[32];
+	unsigned char mac[32];
 	unsigned int maclen = sizeof(mac);
 	int rc = 0;
 
 	if (EVP_PBE_scrypt((const char *)cc_secret_data(secret), cc_secret_len(secret), salt,
-			   saltlen, n, r, p, 0, key, sizeof(key)) != 1) {
+			   saltlen, n, r, p, 0, key, KDF_KEY_LEN) != 1) {
 		rc = cc_error_openssl(CC_ERROR, "cannot derive the key-encryption key");
 		goto done;
 	}
-	if (!HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)SECRET_CHECK_LABEL,
+	if (!HMAC(EVP_sha256(), key, KDF_KEY_LEN, (const unsigned char *)SECRET_CHECK_LABEL,
 		  strlen(SECRET_CHECK_LABEL), mac, &maclen)) {
 		rc = cc_error_openssl(CC_ERROR, "cannot compute the secret check");
 		goto done;
 	}
 	cc_hex(check, mac, 32);
 done:
-	OPENSSL_cleanse(key, sizeof(key));
 	return rc;
 }
 
@@ -225,6 +226,7 @@ int cc_repo_unlock(cc_repo *repo)
 {
 	cc_secret *secret = NULL;
 	const char *source = "";
+	unsigned char kek[KDF_KEY_LEN];
 	char check[65];
 	int rc;
 
@@ -233,17 +235,24 @@ int cc_repo_unlock(cc_repo *repo)
 	if ((rc = read_secret(&secret, repo, &source)) < 0)
 		return rc;
 	if ((rc = derive_check(secret, repo->salt, repo->saltlen, repo->n, repo->r, repo->p,
-			       check)) < 0)
+			       check, kek)) < 0)
 		goto done;
 	if (CRYPTO_memcmp(check, repo->check, 64) != 0) {
 		rc = cc_error_set(CC_EAUTH, "wrong repository secret (from %s)", source);
 		goto done;
 	}
+	memcpy(repo->kek, kek, sizeof(kek));
 	repo->passphrase = secret;
 	secret = NULL;
 done:
+	OPENSSL_cleanse(kek, sizeof(kek));
 	cc_secret_free(secret);
 	return rc;
+}
+
+const unsigned char *cc_repo_kek(cc_repo *repo)
+{
+	return repo->passphrase ? repo->kek : NULL;
 }
 
 const cc_secret *cc_repo_key_passphrase(cc_repo *repo)
@@ -528,6 +537,7 @@ int cc_repo_init(cc_repo **out, const char *path, const cc_repo_init_options *op
 	cc_buf config = CC_BUF_INIT, salt_b64 = CC_BUF_INIT, secret_path = CC_BUF_INIT;
 	cc_buf dir = CC_BUF_INIT;
 	unsigned char rnd[16], salt[KDF_SALT_LEN];
+	unsigned char kek[KDF_KEY_LEN];
 	char id[33], check[65], real[PATH_MAX];
 	const char *source = NULL, *secret_kind = "passphrase";
 	int rc;
@@ -557,7 +567,7 @@ int cc_repo_init(cc_repo **out, const char *path, const cc_repo_init_options *op
 	}
 	if (rc < 0)
 		goto done;
-	if ((rc = derive_check(secret, salt, sizeof(salt), KDF_N, KDF_R, KDF_P, check)) < 0)
+	if ((rc = derive_check(secret, salt, sizeof(salt), KDF_N, KDF_R, KDF_P, check, kek)) < 0)
 		goto done;
 	if ((rc = cc_base64_encode(&salt_b64, salt, sizeof(salt))) < 0)
 		goto done;
@@ -578,6 +588,7 @@ int cc_repo_init(cc_repo **out, const char *path, const cc_repo_init_options *op
 		goto done;
 	if ((rc = repo_attach(&repo, real)) < 0)
 		goto done;
+	memcpy(repo->kek, kek, sizeof(kek));
 	repo->passphrase = secret;
 	secret = NULL;
 
@@ -607,6 +618,7 @@ done:
 	cc_buf_dispose(&secret_path);
 	cc_buf_dispose(&dir);
 	OPENSSL_cleanse(salt, sizeof(salt));
+	OPENSSL_cleanse(kek, sizeof(kek));
 	if (rc < 0) {
 		cc_repo_free(repo);
 		return rc;

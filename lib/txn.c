@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,21 @@ static void lock_release(int fd)
 	}
 }
 
+/* Remove "<path>.tmp-*" files an interrupted atomic write left behind. */
+static void remove_temporaries(const char *path)
+{
+	cc_buf pattern = CC_BUF_INIT;
+	glob_t found;
+
+	if (cc_buf_printf(&pattern, "%s.tmp-*", path) == 0 &&
+	    glob(pattern.ptr, GLOB_NOSORT, NULL, &found) == 0) {
+		for (size_t i = 0; i < found.gl_pathc; i++)
+			unlink(found.gl_pathv[i]);
+		globfree(&found);
+	}
+	cc_buf_dispose(&pattern);
+}
+
 /* Put `relpath` back as HEAD has it (or remove it if HEAD has none). */
 static int restore_path(cc_repo *repo, git_tree *head_tree, const char *relpath)
 {
@@ -153,6 +169,7 @@ static int restore_path(cc_repo *repo, git_tree *head_tree, const char *relpath)
 		return 0; /* never act on a path we would not have written */
 	if ((rc = cc_fs_join(&path, cc_repo_workdir(repo), relpath)) < 0)
 		return rc;
+	remove_temporaries(path.ptr);
 	if (head_tree && git_tree_entry_bypath(&entry, head_tree, relpath) == 0 &&
 	    git_tree_entry_type(entry) == GIT_OBJECT_BLOB) {
 		if (git_blob_lookup(&blob, cc_repo_git(repo), git_tree_entry_id(entry)) < 0) {

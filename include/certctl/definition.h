@@ -65,6 +65,7 @@ typedef struct {
 	cc_sans sans;
 	cc_key_spec key;
 	int reuse_key;       /* renewals keep the current key */
+	char *key_id;        /* a stored key to use (keys/<id>); NULL: new keys */
 	char *provider;      /* provider name from the repository config */
 	char *ca;            /* CA for the builtin provider; NULL = default */
 	cc_profile profile;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every scripts/bench/b*.sh and prints their figures (make bench).
+# Benchmarks report figures and ratios against targets, never pass/fail on
+# time; this exits non-zero only when a benchmark could not run (certctl failed).
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${CERTCTL:=$here/../../build/certctl}"
+export CERTCTL
+
+echo "certctl benchmarks: $("$CERTCTL" --version 2>/dev/null || echo "$CERTCTL")," \
+	"$(nproc 2>/dev/null || echo '?') cores, $(uname -sm), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+command -v hyperfine >/dev/null 2>&1 && echo "timing: hyperfine $(hyperfine --version | cut -d' ' -f2) where possible" \
+	|| echo "timing: bash loop (date +%s%N)"
+[ -x /usr/bin/time ] || echo "note: /usr/bin/time missing (Debian package 'time'): no RSS figures"
+
+failed=
+for b in "$here"/b*.sh; do
+	[ -e "$b" ] || continue
+	name=$(basename "$b" .sh)
+	echo
+	echo "== $name"
+	start=$(date +%s%N)
+	if bash "$b"; then
+		echo "   ($name took $(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }') s)"
+	else
+		echo "== $name: FAILED (exit $?)" >&2
+		failed="$failed $name"
+	fi
+done
+
+if [ -n "$failed" ]; then
+	echo >&2
+	echo "bench: could not run:$failed" >&2
+	exit 1
+fi

@@ -1,0 +1,246 @@
+# Helpers sourced by every tests/cli/tNNNN-*.sh script.
+#
+# run.sh gives each script a fresh temporary directory as its working
+# directory, with HOME, XDG_CONFIG_HOME and CERTCTL_SECRET_DIR inside it and
+# git usable.  A script run on its own re-runs itself through run.sh.
+# Assertions check with real tools (git, openssl, python3); every helper
+# counts as one assertion, and `finish` prints the count at the end.
+
+set -u
+
+CLI_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+if [ -z "${CERTCTL_TEST_DIR:-}" ]; then
+	exec "$CLI_TESTS/run.sh" "$(basename "$0")"
+fi
+
+: "${CERTCTL:?CERTCTL must name the certctl binary}"
+T=$CERTCTL_TEST_DIR
+ASSERTS=0
+FAILURES=0
+
+# Run the binary under test.
+certctl() {
+	"$CERTCTL" "$@"
+}
+
+# Where the failing assertion was called from.
+_where() {
+	local i=1
+	while [ "$i" -lt "${#FUNCNAME[@]}" ]; do
+		case ${FUNCNAME[$i]} in
+		_* | fail | assert_* | expect_* | ok | ok_out | snapshot | json_check) i=$((i + 1)) ;;
+		*) break ;;
+		esac
+	done
+	echo "${BASH_SOURCE[$i]##*/}:${BASH_LINENO[$((i - 1))]}"
+}
+
+# fail MSG: stop the script with MSG and where it happened.
+fail() {
+	echo "FAIL at $(_where): $*" >&2
+	exit 1
+}
+
+# note MSG: a comment in the script's output (shown when the script fails).
+note() {
+	echo "# $*"
+}
+
+# skip MSG: a case that cannot run here, with the reason.
+skip() {
+	echo "# skip: $*"
+}
+
+_count() {
+	ASSERTS=$((ASSERTS + 1))
+}
+
+# assert_eq EXPECTED ACTUAL [WHAT]
+assert_eq() {
+	_count
+	[ "$1" = "$2" ] || fail "${3:-value}: expected '$1', got '$2'"
+}
+
+# assert_ne UNEXPECTED ACTUAL [WHAT]
+assert_ne() {
+	_count
+	[ "$1" != "$2" ] || fail "${3:-value}: expected something other than '$1'"
+}
+
+# assert_contains HAYSTACK NEEDLE [WHAT]: fixed-string match.
+assert_contains() {
+	_count
+	printf '%s\n' "$1" | grep -qF -- "$2" || fail "${3:-text} does not contain '$2':
+$1"
+}
+
+# assert_not_contains HAYSTACK NEEDLE [WHAT]
+assert_not_contains() {
+	_count
+	! printf '%s\n' "$1" | grep -qF -- "$2" || fail "${3:-text} contains '$2':
+$1"
+}
+
+# assert_match HAYSTACK ERE [WHAT]: extended regular expression on any line.
+assert_match() {
+	_count
+	printf '%s\n' "$1" | grep -qE -- "$2" || fail "${3:-text} does not match /$2/:
+$1"
+}
+
+# assert_file PATH / assert_no_file PATH
+assert_file() {
+	_count
+	[ -f "$1" ] || fail "file '$1' does not exist"
+}
+assert_no_file() {
+	_count
+	[ ! -e "$1" ] && [ ! -L "$1" ] || fail "'$1' exists"
+}
+
+# assert_mode MODE PATH: octal permission bits as stat prints them (600).
+assert_mode() {
+	_count
+	local got
+	got=$(stat -c %a "$2" 2>/dev/null) || fail "cannot stat '$2'"
+	[ "$got" = "$1" ] || fail "mode of '$2': expected $1, got $got"
+}
+
+# ok CMD...: CMD must succeed (its output goes to the script's output).
+ok() {
+	_count
+	"$@" || fail "command failed (exit $?): $*"
+}
+
+# ok_out VAR CMD...: CMD must succeed and print nothing on stderr; its
+# stdout is stored in VAR.
+ok_out() {
+	local __var=$1 __rc __out __err
+	shift
+	_count
+	__err=$(mktemp "$T/.stderr.XXXXXX")
+	__out=$("$@" 2>"$__err")
+	__rc=$?
+	if [ "$__rc" -ne 0 ] || [ -s "$__err" ]; then
+		local e
+		e=$(cat "$__err")
+		rm -f "$__err"
+		fail "command exited $__rc: $*
+stdout: $__out
+stderr: $e"
+	fi
+	rm -f "$__err"
+	printf -v "$__var" '%s' "$__out"
+}
+
+# expect_fail EXIT ERE CMD...: CMD exits with EXIT, and its stderr holds
+# exactly one line 'certctl: ...' matching the extended regular expression
+# ERE.  The only other stderr line allowed is the "Try 'certctl ... --help'."
+# hint of a usage error.  The stdout of the command is kept in FAIL_OUT,
+# the message in FAIL_MSG.
+FAIL_OUT=
+FAIL_MSG=
+expect_fail() {
+	local want=$1 pattern=$2 rc err lines other
+	shift 2
+	_count
+	err=$(mktemp "$T/.stderr.XXXXXX")
+	FAIL_OUT=$("$@" 2>"$err")
+	rc=$?
+	FAIL_MSG=$(grep '^certctl: ' "$err")
+	lines=$(grep -c '^certctl: ' "$err")
+	other=$(grep -v '^certctl: ' "$err" | grep -vE "^Try 'certctl [a-z ]*--help'\.\$")
+	local text
+	text=$(cat "$err")
+	rm -f "$err"
+	[ "$rc" = "$want" ] || fail "exit status of '$*': expected $want, got $rc
+stderr: $text"
+	[ "$lines" = 1 ] || fail "'$*' printed $lines 'certctl:' lines on stderr, expected 1:
+$text"
+	[ -z "$other" ] || fail "'$*' printed more than its one-line error on stderr:
+$text"
+	printf '%s\n' "$FAIL_MSG" | grep -qE -- "$pattern" ||
+		fail "error of '$*' does not match /$pattern/: $FAIL_MSG"
+}
+
+# json_check JSON PYTHON: parse JSON (from the argument) with python3 and
+# run PYTHON with it as `d`; PYTHON uses assert.
+json_check() {
+	_count
+	local out
+	out=$(printf '%s' "$1" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+exec(sys.argv[1])
+' "$2" 2>&1) || fail "JSON check failed: $2
+$out
+in: $1"
+}
+
+# The state of the repository in DIR (default .): HEAD, git status, and the
+# mode and checksum of every work-tree file outside .git.
+_state() {
+	(
+		cd "${1:-.}" || exit 1
+		echo "HEAD $(git rev-parse -q --verify HEAD || echo none)"
+		echo "branch $(git symbolic-ref -q HEAD || echo detached)"
+		echo "status:"
+		git status --porcelain --untracked-files=all
+		echo "files:"
+		find . -path ./.git -prune -o \( -type f -o -type l \) -print0 |
+			LC_ALL=C sort -z |
+			while IFS= read -r -d '' f; do
+				if [ -L "$f" ]; then
+					echo "link $(readlink "$f") $f"
+				else
+					echo "$(stat -c %a "$f") $(sha256sum <"$f" | cut -c1-64) $f"
+				fi
+			done
+		echo "dirs:"
+		find . -path ./.git -prune -o -type d -printf '%m %p\n' | LC_ALL=C sort
+		echo "journal: $(test -e .git/certctl/journal && echo present || echo none)"
+	)
+}
+
+# snapshot [DIR]: record the state of the repository in DIR.
+SNAPSHOT=
+snapshot() {
+	SNAPSHOT=$(_state "${1:-.}") || fail "cannot take a snapshot of '${1:-.}'"
+}
+
+# assert_unchanged [DIR]: the repository is exactly as at the last snapshot.
+assert_unchanged() {
+	_count
+	local now
+	now=$(_state "${1:-.}")
+	[ "$now" = "$SNAPSHOT" ] || fail "repository changed:
+$(diff <(printf '%s\n' "$SNAPSHOT") <(printf '%s\n' "$now"))"
+}
+
+# commits [DIR]: the number of commits on HEAD.
+commits() {
+	git -C "${1:-.}" rev-list --count HEAD
+}
+
+# secret_file [DIR]: the secret file of the repository in DIR, from its id.
+secret_file() {
+	local id
+	id=$(sed -n 's/^id: *//p' "${1:-.}/.certctl/config.yaml")
+	echo "$CERTCTL_SECRET_DIR/$id.key"
+}
+
+# key_id_of FILE: the certctl key id of the private or public key in FILE,
+# computed with openssl (SHA-256 of the SubjectPublicKeyInfo DER, 16 hex).
+key_id_of() {
+	local form=PEM
+	head -c 11 "$1" | grep -q -- '-----BEGIN' || form=DER
+	openssl pkey -inform "$form" -in "$1" -pubout -outform DER 2>/dev/null |
+		sha256sum | cut -c1-16
+}
+
+# finish: the end of a script.
+finish() {
+	echo "done: $ASSERTS assertions"
+	exit 0
+}
