@@ -52,8 +52,8 @@ extern struct cli_globals cli;
 /*
  * Parse argv[1..] of a command with `opts`.  `usage` is the synopsis line(s),
  * `summary` one sentence.  On return *first_arg indexes the first operand.
- * Returns 0 to go on, EXIT_OK after printing --help, EXIT_USAGE after
- * printing a usage error (the caller returns that code).
+ * Returns 0 to go on, or EXIT_USAGE after printing a usage error (the
+ * caller returns that code).  --help prints the help and exits with 0.
  */
 int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char *usage,
 	      const char *summary, int *first_arg);

@@ -25,11 +25,14 @@ static void set_field(char **slot, const char *value)
 	*slot = *value ? strdup(value) : NULL;
 }
 
+/* Given values replace the list; one empty value ('') empties it. */
 static int replace_list(cc_strlist *slot, const cc_strlist *given)
 {
 	if (!given->count)
 		return 0;
 	cc_strlist_dispose(slot);
+	if (given->count == 1 && !given->items[0][0])
+		return 0;
 	return cc_strlist_copy(slot, given);
 }
 
@@ -108,7 +111,11 @@ static int apply(cc_repo *repo, cc_definition *def, const struct define_args *a)
 		return cli_error("--process: %s", cc_error_last());
 	if (a->monitor >= 0)
 		def->monitor = a->monitor;
-	if (a->checks.count) {
+	if (a->checks.count == 1 && !a->checks.items[0][0]) {
+		for (size_t i = 0; i < def->nchecks; i++)
+			cc_check_dispose(&def->checks[i]);
+		def->nchecks = 0;
+	} else if (a->checks.count) {
 		cc_check *checks = calloc(a->checks.count, sizeof(*checks));
 
 		if (!checks)
@@ -316,7 +323,7 @@ int cmd_define(int argc, char **argv)
 	if (exists && before.size == after.size && !memcmp(before.ptr, after.ptr, after.size)) {
 		what = "unchanged";
 	} else {
-		what = !exists ? (a.clone ? "cloned" : "created") : "updated";
+		what = exists ? "updated" : "created";
 		if (a.clone)
 			cc_buf_printf(&summary, "define: %s: created as a clone of %s", name, a.clone);
 		else

@@ -72,8 +72,10 @@ int cmd_fsck(int argc, char **argv)
 		st.arr = NULL;
 		cli_print_json(out);
 	} else if (!cli.quiet) {
-		printf("checked %zu definitions, %zu keys, %zu git objects: %zu errors, %zu warnings",
-		       stats.definitions, stats.keys, stats.objects, stats.errors, stats.warnings);
+		printf("checked %zu definition%s, %zu key%s, %zu git objects: %zu error%s, "
+		       "%zu warning%s", stats.definitions, stats.definitions == 1 ? "" : "s",
+		       stats.keys, stats.keys == 1 ? "" : "s", stats.objects, stats.errors,
+		       stats.errors == 1 ? "" : "s", stats.warnings, stats.warnings == 1 ? "" : "s");
 		if (stats.repaired)
 			printf(", %zu repaired", stats.repaired);
 		printf("\n");

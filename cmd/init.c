@@ -32,6 +32,13 @@ int cmd_init(int argc, char **argv)
 		cc_json_set_str(out, "path", cc_repo_workdir(repo));
 		cc_json_set_str(out, "id", cc_repo_id(repo));
 		cc_json_set_str(out, "secret", cc_repo_config_get(repo, "keystore.secret"));
+		if (!getenv("CERTCTL_PASSPHRASE_FILE") && !getenv("CERTCTL_PASSPHRASE")) {
+			cc_buf path = CC_BUF_INIT;
+
+			cc_repo_secret_path(repo, &path);
+			cc_json_set_str(out, "secret_path", cc_buf_cstr(&path));
+			cc_buf_dispose(&path);
+		}
 		rc = cli_print_json(out);
 	} else {
 		cli_info("Initialized certctl repository in %s\n", cc_repo_workdir(repo));

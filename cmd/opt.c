@@ -200,8 +200,10 @@ int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char *usa
 		const struct cli_opt *o = NULL;
 
 		if (c == 'h') {
+			/* --help ends the command whatever else was given. */
 			print_help(opts, usage, summary);
-			return EXIT_OK;
+			fflush(stdout);
+			exit(ferror(stdout) ? EXIT_FAIL : EXIT_OK);
 		}
 		if (c == 'q') {
 			cli.quiet = 1;

@@ -54,6 +54,20 @@ int cc_repo_recover(cc_repo *repo, size_t *repaired);
 /* The secret directory for new repositories. */
 int cc_repo_secret_dir(cc_buf *out, const char *override);
 
+/* gitraw.c: commits without parsing whole trees and indexes. */
+typedef struct {
+	const char *path; /* repository-relative */
+	git_oid id;       /* blob, unless removed */
+	int remove;
+} cc_git_change;
+/* The tree `base` (NULL: empty) with `changes` applied; sorts `changes`. */
+int cc_git_tree_apply(git_oid *out, git_repository *repo, const git_oid *base,
+		      cc_git_change *changes, size_t n);
+/* Update the index for `changes`; 1 when it needs libgit2 instead (unusual
+ * index), 0 when done, negative on error. */
+int cc_git_index_apply(git_repository *repo, const char *workdir, cc_git_change *changes,
+		       size_t n);
+
 /* key.c */
 EVP_PKEY *cc_key_get0_pkey(const cc_key *key);
 int cc_key_from_pkey(cc_key **out, EVP_PKEY *pkey); /* takes a reference */

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <git2/sys/odb_backend.h>
 #include "internal.h"
 
 #define CONFIG_PATH ".certctl/config.yaml"
@@ -338,6 +339,32 @@ done:
 	return rc;
 }
 
+/*
+ * Write loose objects with zlib's fastest level (and fsync): every commit
+ * rewrites the trees it touches, and definitions/ can hold thousands of
+ * entries, so compression dominates a commit in a large repository.  git
+ * reads these objects like any other; `git gc` packs them tighter.
+ */
+static int use_fast_objects(cc_repo *repo)
+{
+	git_odb *odb = NULL;
+	git_odb_backend *loose = NULL;
+	cc_buf dir = CC_BUF_INIT;
+	int rc = 0;
+
+	if (git_repository_odb(&odb, repo->git) < 0 ||
+	    cc_buf_printf(&dir, "%sobjects", git_repository_path(repo->git)) < 0 ||
+	    git_odb_backend_loose(&loose, dir.ptr, 1, 1, 0, 0) < 0 ||
+	    git_odb_add_backend(odb, loose, 100) < 0) {
+		rc = cc_error_git(CC_EIO, "cannot open the object database");
+		if (loose)
+			loose->free(loose);
+	}
+	git_odb_free(odb);
+	cc_buf_dispose(&dir);
+	return rc;
+}
+
 /* Fill in the paths of a repository whose work tree is `workdir`. */
 static int repo_attach(cc_repo **out, const char *workdir)
 {
@@ -362,6 +389,8 @@ static int repo_attach(cc_repo **out, const char *workdir)
 		rc = cc_error_set(CC_ENOREPO, "'%s' is a bare git repository", workdir);
 		goto done;
 	}
+	if ((rc = use_fast_objects(repo)) < 0)
+		goto done;
 	if ((rc = cc_buf_printf(&state, "%scertctl", git_repository_path(repo->git))) < 0)
 		goto done;
 	repo->statedir = cc_buf_detach(&state);

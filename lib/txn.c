@@ -34,10 +34,13 @@ struct cc_txn {
 	cc_buf trailers;
 };
 
-/* Files under keys/ hold private keys and are 0600; everything else 0644. */
+/* Private key files (keys/ID.pem) are 0600; everything else is 0644. */
 static unsigned mode_for(const char *relpath)
 {
-	return strncmp(relpath, "keys/", 5) == 0 || strstr(relpath, "/keys/") ? 0600 : 0644;
+	size_t len = strlen(relpath);
+
+	return strncmp(relpath, "keys/", 5) == 0 && len > 4 && !strcmp(relpath + len - 4, ".pem")
+		       ? 0600 : 0644;
 }
 
 static double now_seconds(void)
@@ -223,6 +226,24 @@ static void index_sync(cc_repo *repo, git_tree *tree, txn_update *updates, size_
 {
 	git_index *index = NULL;
 
+	if (updates) {
+		cc_git_change *changes = calloc(count ? count : 1, sizeof(*changes));
+		int done = -1;
+
+		if (changes) {
+			for (size_t i = 0; i < count; i++) {
+				changes[i].path = updates[i].path;
+				changes[i].id = updates[i].blob;
+				changes[i].remove = updates[i].removed;
+			}
+			done = cc_git_index_apply(cc_repo_git(repo), cc_repo_workdir(repo), changes,
+						  count);
+			free(changes);
+		}
+		cc_error_clear();
+		if (done == 0)
+			return;
+	}
 	if (git_repository_index(&index, cc_repo_git(repo)) < 0)
 		return;
 	if (!updates) {
@@ -496,7 +517,7 @@ static int remove_journal(cc_txn *txn)
 int cc_txn_commit(cc_txn *txn, const char *summary, const char *body)
 {
 	git_repository *git = cc_repo_git(txn->repo);
-	git_tree_update *updates = NULL;
+	cc_git_change *changes = NULL;
 	git_tree *base = NULL, *tree = NULL;
 	git_commit *parent = NULL;
 	git_signature *sig = NULL;
@@ -506,47 +527,19 @@ int cc_txn_commit(cc_txn *txn, const char *summary, const char *body)
 
 	if ((rc = head_tree_lookup(&base, &parent, txn->repo)) < 0)
 		goto done;
-	updates = calloc(txn->count ? txn->count : 1, sizeof(*updates));
-	if (!updates) {
+	changes = calloc(txn->count ? txn->count : 1, sizeof(*changes));
+	if (!changes) {
 		rc = cc_error_set(CC_ERROR, "out of memory");
 		goto done;
 	}
 	for (size_t i = 0; i < txn->count; i++) {
-		updates[i].action = txn->updates[i].removed ? GIT_TREE_UPDATE_REMOVE
-							    : GIT_TREE_UPDATE_UPSERT;
-		updates[i].id = txn->updates[i].blob;
-		updates[i].filemode = GIT_FILEMODE_BLOB;
-		updates[i].path = txn->updates[i].path;
+		changes[i].path = txn->updates[i].path;
+		changes[i].id = txn->updates[i].blob;
+		changes[i].remove = txn->updates[i].removed;
 	}
-	if (base) {
-		if (git_tree_create_updated(&tree_id, git, base, txn->count, updates) < 0) {
-			rc = cc_error_git(CC_EIO, "cannot build the commit tree");
-			goto done;
-		}
-	} else {
-		/* The first commit: an in-memory index builds the nested tree. */
-		git_index *index = NULL;
-
-		rc = git_index_new(&index) < 0 ? -1 : 0;
-		for (size_t i = 0; rc == 0 && i < txn->count; i++) {
-			git_index_entry entry;
-
-			if (txn->updates[i].removed)
-				continue;
-			memset(&entry, 0, sizeof(entry));
-			entry.mode = GIT_FILEMODE_BLOB;
-			entry.id = txn->updates[i].blob;
-			entry.path = txn->updates[i].path;
-			rc = git_index_add(index, &entry);
-		}
-		if (rc == 0)
-			rc = git_index_write_tree_to(&tree_id, index, git);
-		git_index_free(index);
-		if (rc < 0) {
-			rc = cc_error_git(CC_EIO, "cannot build the first commit tree");
-			goto done;
-		}
-	}
+	if ((rc = cc_git_tree_apply(&tree_id, git, base ? git_tree_id(base) : NULL, changes,
+				    txn->count)) < 0)
+		goto done;
 	if (git_tree_lookup(&tree, git, &tree_id) < 0) {
 		rc = cc_error_git(CC_EIO, "cannot read the commit tree");
 		goto done;
@@ -572,7 +565,7 @@ int cc_txn_commit(cc_txn *txn, const char *summary, const char *body)
 		cc_error_clear(); /* the next writer rolls forward to HEAD: harmless */
 	rc = 0;
 done:
-	free(updates);
+	free(changes);
 	git_tree_free(base);
 	git_tree_free(tree);
 	git_commit_free(parent);

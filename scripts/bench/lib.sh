@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # M_MS, M_RSS, git_env are used by the benchmarks
 # Helpers sourced by the benchmarks in scripts/bench/b*.sh.
 # Benchmarks print figures and ratios; they never pass or fail on time, but
 # they stop with a non-zero status when certctl (or git) itself fails.
@@ -15,7 +16,8 @@ unset CERTCTL_DIR CERTCTL_PASSPHRASE CERTCTL_PASSPHRASE_FILE
 if [ -x /usr/bin/time ]; then TIME_BIN=/usr/bin/time; else TIME_BIN=; fi
 
 bench_tmp=$(mktemp -d "${TMPDIR:-/tmp}/certctl-bench.XXXXXX")
-trap 'rm -rf "$bench_tmp"' EXIT
+# BENCH_KEEP=1 keeps the work directory for a look afterwards.
+if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: keeping $bench_tmp" >&2; else trap 'rm -rf "$bench_tmp"' EXIT; fi
 export CERTCTL_SECRET_DIR="$bench_tmp/secrets"
 
 # git CLI with a fixed identity and none of the user's configuration
@@ -63,6 +65,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf 
 
 # kb_mb KB : kB -> MB (one decimal), passes "n/a" through.
 kb_mb() { case $1 in n/a) echo n/a ;; *) awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }' ;; esac; }
+
+# ms X : X milliseconds, printed with one decimal.
+ms() { awk -v m="$1" 'BEGIN { printf "%.1f ms", m }'; }
 
 # row LABEL VALUE [NOTE] : one aligned figure line.
 row() { printf '  %-52s %12s  %s\n' "$1" "$2" "${3:-}"; }

@@ -10,6 +10,7 @@ export CERTCTL
 
 echo "certctl benchmarks: $("$CERTCTL" --version 2>/dev/null || echo "$CERTCTL")," \
 	"$(nproc 2>/dev/null || echo '?') cores, $(uname -sm), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?') (figures are wall-clock; a busy machine inflates them)"
 command -v hyperfine >/dev/null 2>&1 && echo "timing: hyperfine $(hyperfine --version | cut -d' ' -f2) where possible" \
 	|| echo "timing: bash loop (date +%s%N)"
 [ -x /usr/bin/time ] || echo "note: /usr/bin/time missing (Debian package 'time'): no RSS figures"

@@ -16,29 +16,40 @@ fi
 
 : "${CERTCTL:?CERTCTL must name the certctl binary}"
 T=$CERTCTL_TEST_DIR
-ASSERTS=0
-FAILURES=0
+# The count lives in a file so that assertions made in subshells count too;
+# a failure in a subshell leaves a mark that `finish` will not ignore.
+COUNT_FILE=$T/.assertions
+FAILED_FILE=$T/.failed
+: >"$COUNT_FILE"
+rm -f "$FAILED_FILE"
 
 # Run the binary under test.
 certctl() {
 	"$CERTCTL" "$@"
 }
 
-# Where the failing assertion was called from.
+# Where the failing assertion was called from: the script's line, and the
+# lines inside the script's own helper functions on the way.
 _where() {
-	local i=1
-	while [ "$i" -lt "${#FUNCNAME[@]}" ]; do
-		case ${FUNCNAME[$i]} in
-		_* | fail | assert_* | expect_* | ok | ok_out | snapshot | json_check) i=$((i + 1)) ;;
-		*) break ;;
-		esac
+	local i where="" via=""
+	for ((i = 1; i < ${#FUNCNAME[@]}; i++)); do
+		[ "${BASH_SOURCE[$i]}" = "${BASH_SOURCE[0]}" ] && continue
+		if [ "${FUNCNAME[$i]}" = main ] || [ $((i + 1)) -ge ${#FUNCNAME[@]} ]; then
+			where="${BASH_SOURCE[$i]##*/}:${BASH_LINENO[$((i - 1))]}"
+		else
+			via="$via (in ${FUNCNAME[$i]} line ${BASH_LINENO[$((i - 1))]})"
+		fi
 	done
-	echo "${BASH_SOURCE[$i]##*/}:${BASH_LINENO[$((i - 1))]}"
+	echo "${where:-?}$via"
 }
 
-# fail MSG: stop the script with MSG and where it happened.
+# fail MSG: stop the script with MSG and where it happened.  With
+# CERTCTL_TEST_CONTINUE=1 the script goes on (to see every failure at once;
+# later ones may follow from the first) and fails at `finish`.
 fail() {
 	echo "FAIL at $(_where): $*" >&2
+	echo "$(_where): $*" >>"$FAILED_FILE"
+	[ "${CERTCTL_TEST_CONTINUE:-}" = 1 ] && return 1
 	exit 1
 }
 
@@ -53,7 +64,7 @@ skip() {
 }
 
 _count() {
-	ASSERTS=$((ASSERTS + 1))
+	printf . >>"$COUNT_FILE"
 }
 
 # assert_eq EXPECTED ACTUAL [WHAT]
@@ -241,6 +252,11 @@ key_id_of() {
 
 # finish: the end of a script.
 finish() {
-	echo "done: $ASSERTS assertions"
+	if [ -s "$FAILED_FILE" ]; then
+		echo "failures:" >&2
+		cat "$FAILED_FILE" >&2
+		exit 1
+	fi
+	echo "done: $(wc -c <"$COUNT_FILE" | tr -d ' ') assertions"
 	exit 0
 }

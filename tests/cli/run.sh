@@ -8,6 +8,7 @@
 #   CERTCTL=$PWD/build/certctl tests/cli/run.sh [SCRIPT...]
 #   CERTCTL_TEST_TIMEOUT=300    seconds allowed to each script
 #   CERTCTL_TEST_KEEP=1         keep every temporary directory
+#   CERTCTL_TEST_CONTINUE=1     go on after a failed assertion (see them all)
 
 set -u
 
@@ -22,6 +23,13 @@ if [ ! -x "$CERTCTL" ]; then
 	exit 1
 fi
 limit=${CERTCTL_TEST_TIMEOUT:-300}
+
+# Test a copy, so that a rebuild while the tests run cannot change the
+# binary under them.
+bindir=$(mktemp -d "${TMPDIR:-/tmp}/certctl-bin.XXXXXX") || exit 1
+trap 'rm -rf "$bindir"' EXIT
+cp "$CERTCTL" "$bindir/certctl" || exit 1
+CERTCTL=$bindir/certctl
 
 scripts=()
 if [ $# -eq 0 ]; then

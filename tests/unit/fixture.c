@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -20,18 +21,30 @@ char fx_repo_path[PATH_MAX];
 char fx_secret_dir[PATH_MAX];
 cc_repo *fx_repo;
 
+void fx_pathf(char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, size, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(n >= 0 && (size_t)n < size, "path too long: %s", out);
+}
+
 void fx_path(char *out, size_t size, const char *rel)
 {
-	int n = snprintf(out, size, "%s/%s", fx_root, rel);
-
-	ck_assert_msg(n > 0 && (size_t)n < size, "path too long: %s", rel);
+	fx_pathf(out, size, "%s/%s", fx_root, rel);
 }
 
 void fx_env_setup(void)
 {
+	const char *base = getenv("CERTCTL_TEST_TMPDIR");
 	char buf[PATH_MAX];
 
-	snprintf(fx_root, sizeof(fx_root), "/tmp/certctl-unit-XXXXXX");
+	/* Under the runner's directory (main.c), which it removes at the end,
+	 * since a failed test exits without its teardown. */
+	fx_pathf(fx_root, sizeof(fx_root), "%s/test-XXXXXX", base && *base ? base : "/tmp");
 	ck_assert_msg(mkdtemp(fx_root) != NULL, "mkdtemp: %s", strerror(errno));
 	fx_path(fx_repo_path, sizeof(fx_repo_path), "repo");
 	fx_path(fx_secret_dir, sizeof(fx_secret_dir), "secrets");
@@ -317,11 +330,12 @@ int fx_git_status_count(const char *path)
 {
 	git_repository *repo = git_open(path);
 	git_status_list *list = NULL;
-	git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+	git_status_options opts;
 	int count = -1;
 
 	if (!repo)
 		return -1;
+	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
 	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
 	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
 	if (git_status_list_new(&list, repo, &opts) == 0)

@@ -34,6 +34,8 @@ void fx_env_teardown(void);
 void fx_repo_setup(void);
 void fx_repo_teardown(void);
 
+/* snprintf that fails the test instead of truncating a path. */
+void fx_pathf(char *out, size_t size, const char *fmt, ...) CC_PRINTF(3, 4);
 /* "<fx_root>/<rel>" into `out`. */
 void fx_path(char *out, size_t size, const char *rel);
 /* Write a file (creating nothing but the file); aborts the test on failure. */

@@ -17,5 +17,6 @@ Suite *repo_suite(void);
 Suite *txn_suite(void);
 Suite *definition_suite(void);
 Suite *history_suite(void);
+Suite *fsck_suite(void);
 
 #endif

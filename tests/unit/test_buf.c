@@ -137,6 +137,20 @@ START_TEST(test_buf_grow_reserves_without_changing_contents)
 }
 END_TEST
 
+START_TEST(test_buf_grow_of_empty_buffer_still_reads_as_empty_string)
+{
+	cc_buf buf = CC_BUF_INIT;
+
+	ck_assert_int_eq(cc_buf_grow(&buf, 100), 0);
+	ck_assert_uint_eq(buf.size, 0);
+	/* one byte only: garbage would make an unbounded message */
+	ck_assert_msg(cc_buf_cstr(&buf)[0] == '\0',
+		      "cc_buf_cstr() after cc_buf_grow() is not \"\" (first byte 0x%02x)",
+		      (unsigned char)cc_buf_cstr(&buf)[0]);
+	cc_buf_dispose(&buf);
+}
+END_TEST
+
 START_TEST(test_buf_grow_refuses_impossible_sizes)
 {
 	cc_buf buf = CC_BUF_INIT;
@@ -256,6 +270,7 @@ Suite *buf_suite(void)
 	tcase_add_test(tc, test_buf_printf_grows_past_the_first_allocation);
 	tcase_add_test(tc, test_buf_vprintf_takes_a_va_list);
 	tcase_add_test(tc, test_buf_grow_reserves_without_changing_contents);
+	tcase_add_test(tc, test_buf_grow_of_empty_buffer_still_reads_as_empty_string);
 	tcase_add_test(tc, test_buf_grow_refuses_impossible_sizes);
 	tcase_add_test(tc, test_buf_clear_empties_but_keeps_memory);
 	tcase_add_test(tc, test_buf_clear_of_empty_buffer_is_harmless);

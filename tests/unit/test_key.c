@@ -155,7 +155,7 @@ START_TEST(test_key_type_and_curve_names)
 	ck_assert_str_eq(cc_key_curve_name(256), "P-256");
 	ck_assert_str_eq(cc_key_curve_name(384), "P-384");
 	ck_assert_ptr_null(cc_key_curve_name(2048));
-	ck_assert_ptr_null(cc_key_curve_name(521));
+	ck_assert_ptr_null(cc_key_curve_name(0));
 }
 END_TEST
 
@@ -623,6 +623,84 @@ START_TEST(test_key_parse_rejects_public_key)
 }
 END_TEST
 
+START_TEST(test_key_parse_rejects_unsupported_curve)
+{
+	/* P-521 is a valid key, but not one certctl supports */
+	EVP_PKEY *pkey = EVP_EC_gen("P-521");
+	cc_key *key = NULL;
+	cc_buf pem = CC_BUF_INIT;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long len;
+
+	ck_assert_ptr_nonnull(pkey);
+	ck_assert_int_eq(PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL), 1);
+	len = BIO_get_mem_data(bio, &data);
+	ck_assert_int_eq(cc_key_parse(&key, data, (size_t)len, NULL, "p521.pem"), CC_EINVALID);
+	ck_assert_ptr_null(key);
+	ck_assert_int_eq(cc_key_from_pkey(&key, pkey), CC_EINVALID);
+	ck_assert_ptr_null(key);
+	BIO_free(bio);
+	EVP_PKEY_free(pkey);
+	cc_buf_dispose(&pem);
+}
+END_TEST
+
+/* A fixed RSA-1024 key (generating one would be slow and pointless). */
+static const char rsa1024_pem[] =
+	"-----BEGIN PRIVATE KEY-----\n"
+	"MIICdgIBADANBgkqhkiG9w0BAQEFAASCAmAwggJcAgEAAoGBAKWi4VTxEhgzf9Hf\n"
+	"wC355bRiZsnmunDcuCBbh5gKf/vawaTw6xlPSHxpMqN1hq3cCD/13BCEijD/gPT1\n"
+	"dfyJ+d85UC4CxOCUTL8CpWd3+7TKz8bVZi6h9vMKZaOAKZab2mo6LDSc3Vnhgiui\n"
+	"XeIsoPcSPkyMUhai3AKDvgdQUaE/AgMBAAECgYAC7yzAvXiNlzP3ethDuD6agHfD\n"
+	"seOxpidY42Y2ilEUHB78FgyEKURmd9Ke1LErGU/IGknovQBZt90H+eU6MRONGoGA\n"
+	"gjGmTqfMr7mxTLzq4sxvtlntog9bgTSXY/mbja1tK0uNMVYRFSjNMA80uCFuK0ob\n"
+	"PqL6nsb4o6D24HKW0QJBANMKk/hnkJL1vHvh1ErNV8vkNcq6KrgftISFcAlgBqy6\n"
+	"OpfaTmdT8mLwfcvv/rsqAhtCJUCY5inUBMSuLA3exfkCQQDI7BNh3jG6wagBf6fO\n"
+	"+tlrji6+5jsKehGjLljS9OJWi2H4J+WSh8S3Q1M+Mp90hMhD4OoNtrUL+ViuK7+b\n"
+	"NQ73AkBFybG060p7zpdNwBgbxFvMKONA7t9Bk/p1+EpcT0zlwY+ut5pFwRTecvim\n"
+	"f+6UpgecS/tVqTozitEo2Q/oZkrBAkEAmkeEHosyHlhjfDscjLdbydXUmStKPKI8\n"
+	"9tM4y0vUnGXMpXNlOZ3c9GfS/Jh8jkkDSfPjZQJdhMNDUAIxz6jvQwJAct0/U/MA\n"
+	"e8B5qU1/VX2mbJoqG/5JiGb05qEQxIhxlEN90zSW6J1/Of+sd71QM0yUOQam1FS7\n"
+	"vcnkxo/DqKyweA==\n"
+	"-----END PRIVATE KEY-----\n";
+
+START_TEST(test_key_parse_rejects_rsa_1024)
+{
+	cc_key *key = NULL;
+	int rc = cc_key_parse(&key, rsa1024_pem, strlen(rsa1024_pem), NULL, "weak.pem");
+
+	ck_assert_msg(rc == CC_EINVALID, "a 1024-bit RSA key gave %d, not CC_EINVALID", rc);
+	ck_assert_ptr_null(key);
+	cc_key_free(key);
+}
+END_TEST
+
+START_TEST(test_key_parse_rejects_secp256k1_instead_of_calling_it_p256)
+{
+	EVP_PKEY *pkey = EVP_EC_gen("secp256k1");
+	cc_key *key = NULL;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long len;
+	int rc;
+
+	ck_assert_ptr_nonnull(pkey);
+	ck_assert_int_eq(PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL), 1);
+	len = BIO_get_mem_data(bio, &data);
+	rc = cc_key_parse(&key, data, (size_t)len, NULL, "k1.pem");
+	if (rc == 0) {
+		cc_key_spec spec;
+
+		cc_key_get_spec(key, &spec);
+		ck_abort_msg("secp256k1 key accepted as type %d, %u bits", spec.type, spec.bits);
+	}
+	ck_assert_int_eq(rc, CC_EINVALID);
+	BIO_free(bio);
+	EVP_PKEY_free(pkey);
+}
+END_TEST
+
 START_TEST(test_key_free_accepts_null)
 {
 	cc_key *key = generate("ed25519");
@@ -666,7 +744,7 @@ START_TEST(test_key_store_writes_encrypted_pem_0600_and_metadata)
 	ck_assert_ptr_null(strstr(pem, "BEGIN PRIVATE KEY"));
 
 	/* the documented recovery path: openssl with the secret file as password */
-	snprintf(secret_path, sizeof(secret_path), "%s/%s.key", fx_secret_dir, cc_repo_id(fx_repo));
+	fx_pathf(secret_path, sizeof(secret_path), "%s/%s.key", fx_secret_dir, cc_repo_id(fx_repo));
 	secret = fx_read_file(secret_path);
 	ck_assert_ptr_nonnull(secret);
 	secret[strcspn(secret, "\r\n")] = '\0';
@@ -856,6 +934,9 @@ Suite *key_suite(void)
 	tcase_add_test(tc, test_key_auth_error_does_not_reveal_passphrase);
 	tcase_add_test(tc, test_key_parse_rejects_garbage);
 	tcase_add_test(tc, test_key_parse_rejects_public_key);
+	tcase_add_test(tc, test_key_parse_rejects_unsupported_curve);
+	tcase_add_test(tc, test_key_parse_rejects_rsa_1024);
+	tcase_add_test(tc, test_key_parse_rejects_secp256k1_instead_of_calling_it_p256);
 	tcase_add_test(tc, test_key_free_accepts_null);
 	suite_add_tcase(s, tc);
 

@@ -112,7 +112,7 @@ START_TEST(test_init_writes_random_secret_0600_named_by_id)
 
 	ck_assert_msg(is_hex(cc_repo_id(repo)) && strlen(cc_repo_id(repo)) >= 8, "id '%s'",
 		      cc_repo_id(repo));
-	snprintf(path, sizeof(path), "%s/%s.key", fx_secret_dir, cc_repo_id(repo));
+	fx_pathf(path, sizeof(path), "%s/%s.key", fx_secret_dir, cc_repo_id(repo));
 	ck_assert_msg(fx_exists(path), "no secret at %s", path);
 	ck_assert_int_eq(fx_mode(path), 0600);
 	secret = fx_read_file(path);
@@ -220,7 +220,7 @@ START_TEST(test_init_options_secret_dir_overrides_environment)
 	fx_path(dir, sizeof(dir), "elsewhere");
 	opts.secret_dir = dir;
 	ck_assert_int_eq(cc_repo_init(&repo, fx_repo_path, &opts), 0);
-	snprintf(path, sizeof(path), "%s/%s.key", dir, cc_repo_id(repo));
+	fx_pathf(path, sizeof(path), "%s/%s.key", dir, cc_repo_id(repo));
 	ck_assert(fx_exists(path));
 	ck_assert_int_eq(fx_mode(path), 0600);
 	ck_assert_int_eq(count_entries(fx_secret_dir), 0);
@@ -486,11 +486,30 @@ START_TEST(test_unlock_without_any_secret_is_enotfound)
 	cc_repo *repo = init_ok(fx_repo_path), *other = NULL;
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s.key", fx_secret_dir, cc_repo_id(repo));
+	fx_pathf(path, sizeof(path), "%s/%s.key", fx_secret_dir, cc_repo_id(repo));
 	cc_repo_free(repo);
 	ck_assert_int_eq(unlink(path), 0);
 	ck_assert_int_eq(cc_repo_open(&other, fx_repo_path, 0), 0);
 	ck_assert_int_eq(cc_repo_unlock(other), CC_ENOTFOUND);
+	cc_repo_free(other);
+}
+END_TEST
+
+START_TEST(test_unlock_fails_when_passphrase_file_is_missing)
+{
+	cc_repo *repo = init_ok(fx_repo_path), *other = NULL;
+	char path[PATH_MAX];
+	int rc;
+
+	cc_repo_free(repo);
+	/* CERTCTL_PASSPHRASE_FILE names the secret; when it cannot be read,
+	 * quietly using another secret hides the mistake */
+	fx_path(path, sizeof(path), "typo.txt");
+	setenv("CERTCTL_PASSPHRASE_FILE", path, 1);
+	ck_assert_int_eq(cc_repo_open(&other, fx_repo_path, 0), 0);
+	rc = cc_repo_unlock(other);
+	ck_assert_msg(rc < 0, "unlock ignored the missing CERTCTL_PASSPHRASE_FILE '%s'", path);
+	ck_assert_ptr_nonnull(strstr(cc_error_last(), path));
 	cc_repo_free(other);
 }
 END_TEST
@@ -505,7 +524,7 @@ START_TEST(test_unlock_finds_secret_under_xdg_config_home)
 	fx_path(xdg, sizeof(xdg), "xdg");
 	setenv("XDG_CONFIG_HOME", xdg, 1);
 	repo = init_ok(fx_repo_path);
-	snprintf(path, sizeof(path), "%s/certctl/secrets/%s.key", xdg, cc_repo_id(repo));
+	fx_pathf(path, sizeof(path), "%s/certctl/secrets/%s.key", xdg, cc_repo_id(repo));
 	ck_assert_msg(fx_exists(path), "no secret at %s", path);
 	ck_assert_int_eq(fx_mode(path), 0600);
 	cc_repo_free(repo);
@@ -536,7 +555,7 @@ START_TEST(test_secret_dir_precedence)
 	fx_path(home, sizeof(home), "home");
 	setenv("HOME", home, 1);
 	ck_assert_int_eq(cc_repo_secret_dir(&out, NULL), 0);
-	snprintf(expected, sizeof(expected), "%s/.config/certctl/secrets", home);
+	fx_pathf(expected, sizeof(expected), "%s/.config/certctl/secrets", home);
 	ck_assert_str_eq(cc_buf_cstr(&out), expected);
 	cc_buf_dispose(&out);
 }
@@ -549,7 +568,7 @@ START_TEST(test_repo_path_accepts_clean_relative_paths)
 	char expected[PATH_MAX + 32];
 
 	ck_assert_int_eq(cc_repo_path(repo, "definitions/www.yaml", &out), 0);
-	snprintf(expected, sizeof(expected), "%s/definitions/www.yaml", fx_repo_path);
+	fx_pathf(expected, sizeof(expected), "%s/definitions/www.yaml", fx_repo_path);
 	ck_assert_str_eq(cc_buf_cstr(&out), expected);
 	cc_buf_dispose(&out);
 	cc_repo_free(repo);
@@ -675,6 +694,7 @@ Suite *repo_suite(void)
 	tcase_add_test(tc, test_unlock_with_wrong_passphrase_is_eauth);
 	tcase_add_test(tc, test_unlock_with_wrong_passphrase_file_is_eauth);
 	tcase_add_test(tc, test_unlock_without_any_secret_is_enotfound);
+	tcase_add_test(tc, test_unlock_fails_when_passphrase_file_is_missing);
 	tcase_add_test(tc, test_unlock_finds_secret_under_xdg_config_home);
 	tcase_add_test(tc, test_secret_dir_precedence);
 	suite_add_tcase(s, tc);

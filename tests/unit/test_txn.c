@@ -52,7 +52,7 @@ static void commit_file(const char *relpath, const char *text)
 
 static void work_path(char *out, size_t size, const char *relpath)
 {
-	snprintf(out, size, "%s/%s", fx_repo_path, relpath);
+	fx_pathf(out, size, "%s/%s", fx_repo_path, relpath);
 }
 
 static char *work_file(const char *relpath)
@@ -65,7 +65,7 @@ static char *work_file(const char *relpath)
 
 static void journal_path(char *out, size_t size)
 {
-	snprintf(out, size, "%s/journal", cc_repo_statedir(fx_repo));
+	fx_pathf(out, size, "%s/journal", cc_repo_statedir(fx_repo));
 }
 
 static double now(void)
@@ -255,6 +255,25 @@ START_TEST(test_txn_abort_restores_existing_file)
 }
 END_TEST
 
+START_TEST(test_txn_abort_restores_private_key_file_as_0600)
+{
+	cc_txn *txn = begin_ok("key import");
+	char path[PATH_MAX];
+	char *content;
+
+	ck_assert_int_eq(cc_txn_write(txn, "keys/0123456789abcdef.pem", "v1", 2, 0600), 0);
+	commit_ok(txn, "key: imported", NULL);
+	txn = begin_ok("key import");
+	ck_assert_int_eq(cc_txn_write(txn, "keys/0123456789abcdef.pem", "v2", 2, 0600), 0);
+	cc_txn_abort(txn);
+	work_path(path, sizeof(path), "keys/0123456789abcdef.pem");
+	content = fx_read_file(path);
+	ck_assert_str_eq(content, "v1");
+	free(content);
+	ck_assert_int_eq(fx_mode(path), 0600);
+}
+END_TEST
+
 START_TEST(test_txn_abort_restores_removed_file)
 {
 	cc_txn *txn;
@@ -371,7 +390,7 @@ START_TEST(test_txn_lock_file_names_the_holder)
 	char path[PATH_MAX], expected[64];
 	char *holder;
 
-	snprintf(path, sizeof(path), "%s/lock", cc_repo_statedir(fx_repo));
+	fx_pathf(path, sizeof(path), "%s/lock", cc_repo_statedir(fx_repo));
 	holder = fx_read_file(path);
 	ck_assert_ptr_nonnull(holder);
 	snprintf(expected, sizeof(expected), "pid %ld on ", (long)getpid());
@@ -576,7 +595,7 @@ START_TEST(test_txn_journal_rollback_ignores_sneaky_paths)
 	{
 		char path[PATH_MAX];
 
-		snprintf(path, sizeof(path), "%s/.git/config", fx_repo_path);
+		fx_pathf(path, sizeof(path), "%s/.git/config", fx_repo_path);
 		ck_assert(fx_exists(path));
 	}
 }
@@ -647,6 +666,7 @@ Suite *txn_suite(void)
 	tcase_add_checked_fixture(tc, fx_repo_setup, fx_repo_teardown);
 	tcase_add_test(tc, test_txn_abort_removes_new_file_and_keeps_head);
 	tcase_add_test(tc, test_txn_abort_restores_existing_file);
+	tcase_add_test(tc, test_txn_abort_restores_private_key_file_as_0600);
 	tcase_add_test(tc, test_txn_abort_restores_removed_file);
 	tcase_add_test(tc, test_txn_abort_of_null_and_of_empty_transaction);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,286 @@
+# bash completion for certctl(1)
+#
+# Completes commands, each command's options and their fixed values,
+# definition names (from "certctl list") and key ids (from "certctl key
+# list").  Install as /usr/share/bash-completion/completions/certctl, or
+# source it from ~/.bashrc.
+
+# Options that take a value in the next word (or after "=").
+_certctl_valued="--from --clone --cn --org --ou --locality --state --country
+	--email --dns --ip --san-email --uri --key --key-id --provider --ca --profile
+	--product --validation --validity --renew-before --trust-set --mode
+	--process --check --sni --starttls --warning --critical --requester
+	--owner --notes --description -n --max-count -o --out --passphrase-file"
+
+# Whether option $1 takes a value.
+_certctl_is_valued()
+{
+	local word
+	for word in $_certctl_valued; do
+		[[ $word == "$1" ]] && return 0
+	done
+	return 1
+}
+
+# certctl, on the repository given with -C if any, errors discarded.
+_certctl_run()
+{
+	if [[ -n $_certctl_dir ]]; then
+		certctl -C "$_certctl_dir" "$@" 2>/dev/null
+	else
+		certctl "$@" 2>/dev/null
+	fi
+}
+
+_certctl_definitions()
+{
+	_certctl_run list | awk '{print $1}'
+}
+
+_certctl_keys()
+{
+	_certctl_run key list | awk '{print $1}'
+}
+
+# Add the words of $1 that start with $cur.
+_certctl_words()
+{
+	local IFS=$' \t\n'
+	mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -W "$1" -- "$cur")
+}
+
+_certctl_files()
+{
+	if declare -F _filedir >/dev/null; then
+		_filedir "$@"
+	else
+		compopt -o filenames 2>/dev/null
+		if [[ $1 == -d ]]; then
+			mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -d -- "$cur")
+		else
+			mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$cur")
+		fi
+	fi
+}
+
+# Complete the value of option $1.
+_certctl_value()
+{
+	case $1 in
+	--from)
+		_certctl_files
+		_certctl_words "-"
+		;;
+	--clone)
+		_certctl_words "$(_certctl_definitions)"
+		;;
+	--key-id)
+		_certctl_words "$(_certctl_keys)"
+		;;
+	--key)
+		_certctl_words "rsa rsa:2048 rsa:3072 rsa:4096 ecdsa ecdsa:P-256 ecdsa:P-384 ed25519"
+		;;
+	--profile)
+		_certctl_words "server client server+client"
+		;;
+	--validation)
+		_certctl_words "dv ov ev"
+		;;
+	--mode)
+		_certctl_words "lifecycle monitor"
+		;;
+	--process)
+		_certctl_words "interactive unattended"
+		;;
+	--starttls)
+		_certctl_words "smtp imap pop3 ftp ldap postgres"
+		;;
+	-o | --out | --passphrase-file)
+		_certctl_files
+		;;
+	esac
+	# Everything else is free text: nothing to offer.
+}
+
+# bash replaces only what follows the last ':' of the word (COMP_WORDBREAKS),
+# so strip that part from values such as "ecdsa:P-256".
+_certctl_ltrim_colon()
+{
+	[[ $cur == *:* && $COMP_WORDBREAKS == *:* ]] || return 0
+	local prefix=${cur%"${cur##*:}"} i
+	for i in "${!COMPREPLY[@]}"; do
+		COMPREPLY[i]=${COMPREPLY[i]#"$prefix"}
+	done
+}
+
+_certctl()
+{
+	local cur prev words cword
+	if declare -F _get_comp_words_by_ref >/dev/null; then
+		_get_comp_words_by_ref -n =: cur prev words cword
+	else
+		# Without bash-completion: split the line on blanks only.
+		local line=${COMP_LINE:0:COMP_POINT}
+		read -r -a words <<<"$line"
+		[[ $line == *[[:blank:]] || ${#words[@]} -eq 0 ]] && words+=("")
+		cword=$((${#words[@]} - 1))
+		cur=${words[cword]}
+		prev=${words[cword - 1]}
+	fi
+	COMPREPLY=()
+
+	local commands="init define show list rm log fsck key help version"
+	local _certctl_dir='' i=1 command='' command_at=0
+
+	# Global options come before the command.
+	while ((i < cword)); do
+		case ${words[i]} in
+		-C)
+			((i++))
+			_certctl_dir=${words[i]}
+			;;
+		-C?*)
+			_certctl_dir=${words[i]#-C}
+			;;
+		-*) ;;
+		*)
+			command=${words[i]}
+			command_at=$i
+			break
+			;;
+		esac
+		((i++))
+	done
+	[[ $_certctl_dir == "~"* ]] && _certctl_dir=$HOME${_certctl_dir#\~}
+
+	# The option whose value is being completed, if any.
+	local opt=''
+	if [[ $cur == --*=* ]]; then
+		opt=${cur%%=*}
+		cur=${cur#*=}
+	elif [[ $prev == -C ]] || _certctl_is_valued "$prev"; then
+		opt=$prev
+	fi
+
+	if [[ -z $command ]]; then
+		if [[ $opt == -C ]]; then
+			_certctl_files -d
+		elif [[ $cur == -* ]]; then
+			_certctl_words "-C -q --quiet -v --verbose --version -h --help"
+		else
+			_certctl_words "$commands"
+		fi
+		return 0
+	fi
+
+	local verb='' first=$((command_at + 1))
+	if [[ $command == key ]]; then
+		if ((cword == command_at + 1)); then
+			if [[ $cur == -* ]]; then
+				_certctl_words "-h --help"
+			else
+				_certctl_words "list show generate import export"
+			fi
+			return 0
+		fi
+		verb=${words[command_at + 1]}
+		first=$((command_at + 2))
+	fi
+
+	if [[ -n $opt && $opt != -C ]]; then
+		_certctl_value "$opt"
+		_certctl_ltrim_colon
+		return 0
+	fi
+
+	# How many operands come before the word being completed.
+	local operands=0 j=$first
+	while ((j < cword)); do
+		case ${words[j]} in
+		--*=*) ;;
+		-*)
+			_certctl_is_valued "${words[j]}" && ((j++))
+			;;
+		*)
+			((operands++))
+			;;
+		esac
+		((j++))
+	done
+
+	local options='' operand=''
+	case $command${verb:+ $verb} in
+	init)
+		options="--json"
+		operand='dir'
+		;;
+	define)
+		options="--from --clone --create --update --cn --org --ou --locality
+			--state --country --email --dns --ip --san-email --uri --key
+			--key-id --reuse-key --no-reuse-key --provider --ca --profile --product
+			--validation --validity --renew-before --trust-set --mode
+			--process --check --sni --starttls --monitor --no-monitor
+			--warning --critical --requester --owner --notes --description
+			--json"
+		operand='definition'
+		;;
+	show)
+		options="--json"
+		operand='definition'
+		;;
+	list)
+		options="--json"
+		;;
+	rm)
+		operand='definition'
+		;;
+	log)
+		options="-n --max-count --json"
+		operand='definition'
+		;;
+	fsck)
+		options="--repair --no-keys --json"
+		;;
+	"key list")
+		options="--json"
+		;;
+	"key show")
+		options="--json"
+		operand='key'
+		;;
+	"key generate")
+		options="--key --json"
+		;;
+	"key import")
+		options="--passphrase-file --json"
+		operand='file'
+		;;
+	"key export")
+		options="-o --out --encrypt --passphrase-file -f --force"
+		operand='key'
+		;;
+	help)
+		operand='command'
+		;;
+	version) ;;
+	*)
+		return 0
+		;;
+	esac
+
+	if [[ $cur == -* ]]; then
+		_certctl_words "$options -q --quiet -v --verbose -h --help"
+		return 0
+	fi
+	((operands == 0)) || return 0
+	case $operand in
+	definition) _certctl_words "$(_certctl_definitions)" ;;
+	key) _certctl_words "$(_certctl_keys)" ;;
+	command) _certctl_words "$commands" ;;
+	file) _certctl_files ;;
+	dir) _certctl_files -d ;;
+	esac
+	return 0
+}
+
+complete -F _certctl certctl
