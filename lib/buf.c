@@ -26,6 +26,7 @@ int cc_buf_grow(cc_buf *buf, size_t extra)
 		return cc_error_set(CC_ERROR, "out of memory");
 	buf->ptr = p;
 	buf->asize = asize;
+	buf->ptr[buf->size] = '\0';
 	return 0;
 }
 

@@ -224,7 +224,7 @@ int cc_definition_new(cc_definition **out, const cc_repo *repo, const char *name
 	def->key.type = CC_KEY_ECDSA;
 	def->key.bits = 256;
 	text = repo ? cc_repo_config_get(repo, "defaults.key") : NULL;
-	if (text && cc_key_spec_parse(&def->key, text) < 0) {
+	if (text && (cc_key_spec_parse(&def->key, text) < 0 || cc_key_spec_check(&def->key) < 0)) {
 		def->key.type = CC_KEY_ECDSA;
 		def->key.bits = 256;
 		cc_error_clear();
@@ -370,7 +370,8 @@ static int read_key(const cc_node *node, cc_definition *def)
 	int rc;
 
 	if (cc_node_kind(node) == CC_NODE_SCALAR) {
-		if (cc_key_spec_parse(&def->key, cc_node_scalar(node)) < 0)
+		if (cc_key_spec_parse(&def->key, cc_node_scalar(node)) < 0 ||
+		    cc_key_spec_check(&def->key) < 0)
 			return cc_node_error(node, CC_EINVALID, "%s", cc_error_last());
 		return 0;
 	}
@@ -378,7 +379,8 @@ static int read_key(const cc_node *node, cc_definition *def)
 	    (rc = only_keys(node, keys, CC_ARRAY_SIZE(keys), "key")) < 0)
 		return rc;
 	if ((v = cc_node_get(node, "type"))) {
-		if (!cc_node_scalar(v) || cc_key_spec_parse(&def->key, cc_node_scalar(v)) < 0)
+		if (!cc_node_scalar(v) || cc_key_spec_parse(&def->key, cc_node_scalar(v)) < 0 ||
+		    cc_key_spec_check(&def->key) < 0)
 			return cc_node_error(v, CC_EINVALID, "%s",
 					     cc_node_scalar(v) ? cc_error_last()
 							       : "key type must be a single value");
@@ -449,10 +451,9 @@ static int read_check(const cc_node *node, cc_check *check)
 		return cc_node_error(v, CC_EINVALID, "invalid host '%s' (a DNS name or an IP address)",
 				     check->host ? check->host : "");
 	if ((v = cc_node_get(node, "port"))) {
-		if ((rc = cc_node_uint(v, 65535, &port)) < 0)
-			return rc;
-		if (port == 0)
-			return cc_node_error(v, CC_EINVALID, "port must be 1-65535");
+		if (cc_node_uint(v, 65535, &port) < 0 || port == 0)
+			return cc_node_error(v, CC_EINVALID, "port must be 1-65535, not '%s'",
+					     cc_node_scalar(v) ? cc_node_scalar(v) : "");
 		check->port = (unsigned)port;
 	}
 	if ((v = cc_node_get(node, "sni"))) {

@@ -72,6 +72,28 @@ int cc_key_spec_check(const cc_key_spec *spec)
 	}
 }
 
+/* What a stored (possibly imported) key may be. */
+static int spec_storable(const cc_key_spec *spec)
+{
+	switch (spec->type) {
+	case CC_KEY_RSA:
+		if (spec->bits < 2048 || spec->bits > 16384)
+			return cc_error_set(CC_EINVALID,
+					    "RSA key of %u bits is not supported (2048 to 16384)",
+					    spec->bits);
+		return 0;
+	case CC_KEY_ECDSA:
+		if (spec->bits != 256 && spec->bits != 384 && spec->bits != 521)
+			return cc_error_set(CC_EINVALID,
+					    "unsupported ECDSA curve (P-256, P-384 or P-521)");
+		return 0;
+	case CC_KEY_ED25519:
+		return 0;
+	default:
+		return cc_error_set(CC_EINVALID, "no key type");
+	}
+}
+
 int cc_key_spec_parse(cc_key_spec *out, const char *text)
 {
 	char type[16];
@@ -107,6 +129,9 @@ int cc_key_spec_parse(cc_key_spec *out, const char *text)
 			else if (!strcasecmp(param, "P-384") || !strcasecmp(param, "p384") ||
 				 !strcasecmp(param, "secp384r1") || !strcmp(param, "384"))
 				spec.bits = 384;
+			else if (!strcasecmp(param, "P-521") || !strcasecmp(param, "p521") ||
+				 !strcasecmp(param, "secp521r1") || !strcmp(param, "521"))
+				spec.bits = 521;
 			else
 				return cc_error_set(CC_EINVALID,
 						    "unsupported ECDSA curve '%s' (P-256 or P-384)",
@@ -119,7 +144,7 @@ int cc_key_spec_parse(cc_key_spec *out, const char *text)
 	} else {
 		goto bad;
 	}
-	if (cc_key_spec_check(&spec) < 0)
+	if (spec_storable(&spec) < 0)
 		return CC_EINVALID;
 	*out = spec;
 	return 0;
@@ -167,10 +192,26 @@ static int key_describe(cc_key *key)
 		key->spec.type = CC_KEY_RSA;
 		key->spec.bits = (unsigned)EVP_PKEY_get_bits(key->pkey);
 		break;
-	case EVP_PKEY_EC:
+	case EVP_PKEY_EC: {
+		char group[64] = "";
+		size_t glen = 0;
+
+		/* Only the NIST curves: secp256k1 has 256 bits too. */
+		if (!EVP_PKEY_get_utf8_string_param(key->pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
+						    sizeof(group), &glen))
+			return cc_error_openssl(CC_EINVALID, "EC key without a named curve");
+		if (!strcmp(group, "prime256v1") || !strcmp(group, "P-256"))
+			key->spec.bits = 256;
+		else if (!strcmp(group, "secp384r1") || !strcmp(group, "P-384"))
+			key->spec.bits = 384;
+		else if (!strcmp(group, "secp521r1") || !strcmp(group, "P-521"))
+			key->spec.bits = 521;
+		else
+			return cc_error_set(CC_EINVALID,
+					    "unsupported EC curve '%s' (P-256, P-384 or P-521)", group);
 		key->spec.type = CC_KEY_ECDSA;
-		key->spec.bits = (unsigned)EVP_PKEY_get_bits(key->pkey);
 		break;
+	}
 	case EVP_PKEY_ED25519:
 		key->spec.type = CC_KEY_ED25519;
 		key->spec.bits = 0;
@@ -179,6 +220,8 @@ static int key_describe(cc_key *key)
 		return cc_error_set(CC_EINVALID, "unsupported key algorithm '%s'",
 				    OBJ_nid2sn(base) ? OBJ_nid2sn(base) : "?");
 	}
+	if (spec_storable(&key->spec) < 0)
+		return CC_EINVALID;
 	len = i2d_PUBKEY(key->pkey, &der);
 	if (len <= 0)
 		return cc_error_openssl(CC_EINVALID, "cannot encode the public key");

@@ -149,6 +149,9 @@ static int parse_value(yaml_parser_t *parser, yaml_event_t *ev, const char *file
 
 		if ((is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor))
 			return event_error(file, &ev->start_mark, "anchors are not supported");
+		if ((is_map ? !ev->data.mapping_start.implicit : !ev->data.sequence_start.implicit) ||
+		    (is_map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag))
+			return event_error(file, &ev->start_mark, "tags are not supported");
 		node = node_alloc(is_map ? CC_NODE_MAPPING : CC_NODE_SEQUENCE, &ev->start_mark, file);
 		if (!node)
 			return cc_error_set(CC_ERROR, "out of memory");
@@ -171,6 +174,14 @@ static int parse_value(yaml_parser_t *parser, yaml_event_t *ev, const char *file
 				if (next.type != YAML_SCALAR_EVENT) {
 					rc = event_error(file, &next.start_mark,
 							 "mapping keys must be plain strings");
+					yaml_event_delete(&next);
+					break;
+				}
+				if (next.data.scalar.anchor ||
+				    (next.data.scalar.tag && !next.data.scalar.plain_implicit &&
+				     !next.data.scalar.quoted_implicit)) {
+					rc = event_error(file, &next.start_mark,
+							 "anchors and tags are not supported");
 					yaml_event_delete(&next);
 					break;
 				}
@@ -267,6 +278,11 @@ int cc_node_parse(cc_node **out, const char *text, size_t len, const char *filen
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&parser);
+	/* "---" alone is an empty document, like no text at all. */
+	if (rc == 0 && root && root->type == CC_NODE_SCALAR && !root->scalar[0]) {
+		cc_node_free(root);
+		root = NULL;
+	}
 	if (rc == 0 && !root) {
 		yaml_mark_t start = { 0, 0, 0 };
 

@@ -74,7 +74,8 @@ int cc_secret_from_env(cc_secret **out, const char *file_var, const char *value_
 			*source = where;
 		rc = cc_secret_from_file(out, file);
 		if (rc < 0)
-			return cc_error_set(rc, "cannot read the secret from %s: %s", where,
+			/* Not CC_ENOTFOUND: the caller must not fall back to another secret. */
+			return cc_error_set(CC_EIO, "cannot read the secret from %s: %s", where,
 					    rc == CC_ENOTFOUND ? "no such file" : cc_error_last());
 		return 0;
 	}

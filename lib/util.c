@@ -196,7 +196,7 @@ int cc_dns_name_valid(const char *name, int allow_wildcard)
 			label = 0;
 			continue;
 		}
-		if (!isalnum(c) && c != '-' && c != '_')
+		if (!isalnum(c) && c != '-')
 			return 0;
 		if (label == 0 && c == '-')
 			return 0;

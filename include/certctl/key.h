@@ -24,11 +24,16 @@ typedef struct {
 } cc_key_spec;
 
 /*
- * Parse "rsa", "rsa:3072", "ecdsa", "ecdsa:P-384", "ec:p-256", "ed25519".
- * RSA takes 2048, 3072 or 4096 bits; ECDSA P-256 or P-384.  CC_EINVALID.
+ * Parse "rsa", "rsa:3072", "ecdsa", "ecdsa:P-384", "ec:p-256", "ed25519":
+ * any type a stored key may have (RSA of 2048 to 16384 bits, ECDSA P-256,
+ * P-384 or P-521, Ed25519).  CC_EINVALID.
  */
 int cc_key_spec_parse(cc_key_spec *out, const char *text);
-/* Check a spec's type and size; CC_EINVALID naming the bad part. */
+/*
+ * Check that certctl generates keys of this spec (what definitions may ask
+ * for): RSA 2048, 3072 or 4096; ECDSA P-256 or P-384; Ed25519.
+ * CC_EINVALID naming the bad part.
+ */
 int cc_key_spec_check(const cc_key_spec *spec);
 /* "rsa:2048", "ecdsa:P-256", "ed25519". */
 void cc_key_spec_format(const cc_key_spec *spec, char *out, size_t size);

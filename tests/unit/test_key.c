@@ -62,7 +62,7 @@ END_TEST
 START_TEST(test_key_spec_rejects_unsupported_types_and_sizes)
 {
 	static const char *bad[] = {
-		"rsa:1024", "rsa:512", "rsa:2047", "rsa:8192", "ecdsa:P-521", "ecdsa:P-192",
+		"rsa:1024", "rsa:512", "rsa:2047", "rsa:32768", "ecdsa:P-192",
 		"dsa", "", "rsa:", "rsa:abc", "ecdsa:", "ecdsa:secp256k1", "ed448", "x25519",
 		"rsa:2048:extra",
 	};
@@ -76,14 +76,31 @@ START_TEST(test_key_spec_rejects_unsupported_types_and_sizes)
 }
 END_TEST
 
+START_TEST(test_key_spec_parse_accepts_stored_types_that_are_not_generated)
+{
+	/* Imported keys may be RSA-8192 or P-521; certctl does not make them. */
+	cc_key_spec spec;
+	char text[32];
+
+	ck_assert_int_eq(cc_key_spec_parse(&spec, "rsa:8192"), 0);
+	ck_assert_int_eq(spec.bits, 8192);
+	ck_assert_int_eq(cc_key_spec_check(&spec), CC_EINVALID);
+	ck_assert_int_eq(cc_key_spec_parse(&spec, "ecdsa:P-521"), 0);
+	cc_key_spec_format(&spec, text, sizeof(text));
+	ck_assert_str_eq(text, "ecdsa:P-521");
+	ck_assert_int_eq(cc_key_spec_check(&spec), CC_EINVALID);
+	ck_assert_msg(strstr(cc_error_last(), "P-384") != NULL, "'%s'", cc_error_last());
+}
+END_TEST
+
 START_TEST(test_key_spec_error_names_the_bad_part)
 {
 	cc_key_spec spec;
 
 	ck_assert_int_eq(cc_key_spec_parse(&spec, "rsa:1024"), CC_EINVALID);
 	ck_assert_msg(strstr(cc_error_last(), "1024") != NULL, "'%s'", cc_error_last());
-	ck_assert_int_eq(cc_key_spec_parse(&spec, "ecdsa:P-521"), CC_EINVALID);
-	ck_assert_msg(strstr(cc_error_last(), "521") != NULL, "'%s'", cc_error_last());
+	ck_assert_int_eq(cc_key_spec_parse(&spec, "ecdsa:P-192"), CC_EINVALID);
+	ck_assert_msg(strstr(cc_error_last(), "P-192") != NULL, "'%s'", cc_error_last());
 	ck_assert_int_eq(cc_key_spec_parse(&spec, "dsa"), CC_EINVALID);
 	ck_assert_msg(strstr(cc_error_last(), "dsa") != NULL, "'%s'", cc_error_last());
 }
@@ -623,10 +640,27 @@ START_TEST(test_key_parse_rejects_public_key)
 }
 END_TEST
 
+START_TEST(test_key_parse_imports_p521_but_rejects_secp256k1)
+{
+	EVP_PKEY *p521 = EVP_EC_gen("P-521");
+	cc_key_spec spec;
+	cc_key *imported = NULL;
+
+	/* P-521 can be imported and stored, though certctl never generates it. */
+	ck_assert_ptr_nonnull(p521);
+	ck_assert_int_eq(cc_key_from_pkey(&imported, p521), 0);
+	cc_key_get_spec(imported, &spec);
+	ck_assert_int_eq(spec.type, CC_KEY_ECDSA);
+	ck_assert_int_eq(spec.bits, 521);
+	cc_key_free(imported);
+	EVP_PKEY_free(p521);
+}
+END_TEST
+
 START_TEST(test_key_parse_rejects_unsupported_curve)
 {
-	/* P-521 is a valid key, but not one certctl supports */
-	EVP_PKEY *pkey = EVP_EC_gen("P-521");
+	/* secp256k1 has 256 bits like P-256, but it is not a web-PKI curve */
+	EVP_PKEY *pkey = EVP_EC_gen("secp256k1");
 	cc_key *key = NULL;
 	cc_buf pem = CC_BUF_INIT;
 	BIO *bio = BIO_new(BIO_s_mem());
@@ -636,7 +670,7 @@ START_TEST(test_key_parse_rejects_unsupported_curve)
 	ck_assert_ptr_nonnull(pkey);
 	ck_assert_int_eq(PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL), 1);
 	len = BIO_get_mem_data(bio, &data);
-	ck_assert_int_eq(cc_key_parse(&key, data, (size_t)len, NULL, "p521.pem"), CC_EINVALID);
+	ck_assert_int_eq(cc_key_parse(&key, data, (size_t)len, NULL, "k256.pem"), CC_EINVALID);
 	ck_assert_ptr_null(key);
 	ck_assert_int_eq(cc_key_from_pkey(&key, pkey), CC_EINVALID);
 	ck_assert_ptr_null(key);
@@ -910,6 +944,7 @@ Suite *key_suite(void)
 	tcase_add_test(tc, test_key_spec_parses_every_documented_form);
 	tcase_add_test(tc, test_key_spec_rejects_unsupported_types_and_sizes);
 	tcase_add_test(tc, test_key_spec_error_names_the_bad_part);
+	tcase_add_test(tc, test_key_spec_parse_accepts_stored_types_that_are_not_generated);
 	tcase_add_test(tc, test_key_spec_check_rejects_bad_structs);
 	tcase_add_test(tc, test_key_spec_format_is_canonical);
 	tcase_add_test(tc, test_key_spec_parse_format_round_trip);
@@ -935,6 +970,7 @@ Suite *key_suite(void)
 	tcase_add_test(tc, test_key_parse_rejects_garbage);
 	tcase_add_test(tc, test_key_parse_rejects_public_key);
 	tcase_add_test(tc, test_key_parse_rejects_unsupported_curve);
+	tcase_add_test(tc, test_key_parse_imports_p521_but_rejects_secp256k1);
 	tcase_add_test(tc, test_key_parse_rejects_rsa_1024);
 	tcase_add_test(tc, test_key_parse_rejects_secp256k1_instead_of_calling_it_p256);
 	tcase_add_test(tc, test_key_free_accepts_null);
