@@ -1,6 +1,7 @@
 /*
  * certctl fsck: check the repository and report every problem.
  */
+#include <string.h>
 #include "cli.h"
 
 struct fsck_state {
@@ -22,7 +23,15 @@ static int print_problem(const cc_fsck_problem *p, void *payload)
 		cc_json_set_str(obj, "message", p->message);
 		return cc_json_append(st->arr, obj) < 0 ? -1 : 0;
 	}
-	printf("%s: %s: %s\n", level, p->path, p->message);
+	{
+		size_t len = strlen(p->path);
+
+		/* Messages that start with the file's own position need no prefix. */
+		if (!strncmp(p->message, p->path, len) && p->message[len] == ':')
+			printf("%s: %s\n", level, p->message);
+		else
+			printf("%s: %s: %s\n", level, p->path, p->message);
+	}
 	return 0;
 }
 

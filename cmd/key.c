@@ -270,7 +270,12 @@ static int key_import(int argc, char **argv)
 		rc = cli_lib_error();
 		goto done;
 	}
-	cc_buf_printf(&origin, "imported from '%s'", argv[first]);
+	{
+		/* The file's name only: a local path means nothing to teammates. */
+		const char *base = strrchr(argv[first], '/');
+
+		cc_buf_printf(&origin, "imported from '%s'", base ? base + 1 : argv[first]);
+	}
 	rc = store_key(repo, key, origin.ptr, "imported", json);
 done:
 	cc_buf_dispose_secure(&data);

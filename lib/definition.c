@@ -308,8 +308,8 @@ static int only_keys(const cc_node *map, const char *const *allowed, size_t n, c
 			if (strcmp(key, allowed[j]) == 0)
 				break;
 		if (j == n)
-			return cc_node_error(cc_node_at(map, i), CC_EINVALID, "unknown key '%s'%s%s",
-					     key, where ? " in " : "", where ? where : "");
+			return cc_node_key_error(cc_node_at(map, i), CC_EINVALID, "unknown key '%s'%s%s",
+						 key, where ? " in " : "", where ? where : "");
 	}
 	return 0;
 }
@@ -942,13 +942,40 @@ int cc_definition_format(const cc_definition *def, cc_buf *out)
 	return rc;
 }
 
+int cc_definition_check_refs(const cc_definition *def, cc_repo *repo)
+{
+	const cc_node *providers = cc_node_get(cc_repo_config(repo), "providers");
+	cc_key_info info;
+
+	if (def->provider && !cc_node_get(providers, def->provider)) {
+		cc_buf names = CC_BUF_INIT;
+
+		for (size_t i = 0; i < cc_node_count(providers); i++)
+			cc_buf_printf(&names, "%s%s", i ? ", " : "", cc_node_key_at(providers, i));
+		cc_error_set(CC_ENOTFOUND,
+			     "definition '%s': no provider '%s' in .certctl/config.yaml "
+			     "(providers: %s)", def->name, def->provider,
+			     names.size ? names.ptr : "none");
+		cc_buf_dispose(&names);
+		return CC_ENOTFOUND;
+	}
+	if (def->key_id) {
+		if (cc_key_info_load(&info, repo, def->key_id) < 0)
+			return cc_error_set(CC_ENOTFOUND, "definition '%s': key %s is not stored",
+					    def->name, def->key_id);
+		cc_key_info_dispose(&info);
+	}
+	return 0;
+}
+
 int cc_definition_save(cc_txn *txn, const cc_definition *def)
 {
 	cc_buf rel = CC_BUF_INIT, text = CC_BUF_INIT;
 	cc_definition *check = NULL;
 	int rc;
 
-	if ((rc = cc_definition_validate(def)) < 0)
+	if ((rc = cc_definition_validate(def)) < 0 ||
+	    (rc = cc_definition_check_refs(def, cc_txn_repo(txn))) < 0)
 		goto done;
 	if ((rc = def_relpath(&rel, def->name)) < 0 || (rc = cc_definition_format(def, &text)) < 0)
 		goto done;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -345,14 +346,8 @@ static int check_definitions(fsck_state *st)
 		st->stats->definitions++;
 		if (cc_definition_load(&def, st->repo, name) < 0) {
 			rc = report(st, CC_FSCK_ERROR, path, 0, "%s", cc_error_last());
-		} else if (def->key_id) {
-			cc_key_info info;
-
-			if (cc_key_info_load(&info, st->repo, def->key_id) < 0)
-				rc = report(st, CC_FSCK_ERROR, path, 0, "refers to key %s: %s",
-					    def->key_id, cc_error_last());
-			else
-				cc_key_info_dispose(&info);
+		} else if (cc_definition_check_refs(def, st->repo) < 0) {
+			rc = report(st, CC_FSCK_ERROR, path, 0, "%s", cc_error_last());
 		}
 		cc_definition_free(def);
 	}
@@ -432,6 +427,19 @@ static int check_keys(fsck_state *st)
 				rc = report(st, CC_FSCK_ERROR, path, 0,
 					    "key %s: fingerprint %s does not match the metadata %s", id,
 					    cc_key_fingerprint(key), info.fingerprint);
+			else {
+				cc_key_spec actual;
+				char have[32], said[32];
+
+				cc_key_get_spec(key, &actual);
+				if (actual.type != info.spec.type || actual.bits != info.spec.bits) {
+					cc_key_spec_format(&actual, have, sizeof(have));
+					cc_key_spec_format(&info.spec, said, sizeof(said));
+					rc = report(st, CC_FSCK_ERROR, path, 0,
+						    "key %s is %s, but its metadata says %s", id, have,
+						    said);
+				}
+			}
 			cc_key_free(key);
 		}
 		cc_key_info_dispose(&info);
@@ -472,6 +480,37 @@ static int check_journal(fsck_state *st)
 	return rc;
 }
 
+/* git lock files left behind block every commit; --repair removes them. */
+static int check_git_locks(fsck_state *st)
+{
+	cc_buf index_lock = CC_BUF_INIT, ref_lock = CC_BUF_INIT;
+	const char *paths[2];
+	int rc = 0;
+
+	if (cc_repo_git_lock_paths(st->repo, &index_lock, &ref_lock) < 0)
+		goto done;
+	paths[0] = index_lock.ptr;
+	paths[1] = ref_lock.ptr;
+	for (size_t i = 0; i < 2 && rc == 0; i++) {
+		const char *rel;
+		int fixed;
+
+		if (!paths[i] || !cc_fs_exists(paths[i]))
+			continue;
+		rel = strstr(paths[i], "/.git/") ? strstr(paths[i], "/.git/") + 1 : paths[i];
+		fixed = st->opts->repair && unlink(paths[i]) == 0;
+		rc = report(st, CC_FSCK_ERROR, rel, fixed,
+			    fixed ? "git lock file removed"
+				  : "git lock file: a git command is running, or one crashed; "
+				    "every commit waits for it ('fsck --repair' removes it)");
+	}
+done:
+	cc_error_clear();
+	cc_buf_dispose(&index_lock);
+	cc_buf_dispose(&ref_lock);
+	return rc;
+}
+
 int cc_fsck(cc_repo *repo, const cc_fsck_options *opts, cc_fsck_cb cb, void *payload,
 	    cc_fsck_stats *stats)
 {
@@ -486,7 +525,9 @@ int cc_fsck(cc_repo *repo, const cc_fsck_options *opts, cc_fsck_cb cb, void *pay
 	st.cb = cb;
 	st.payload = payload;
 	st.stats = stats;
-	rc = check_journal(&st);
+	rc = check_git_locks(&st);
+	if (rc == 0)
+		rc = check_journal(&st);
 	if (rc == 0)
 		rc = check_definitions(&st);
 	if (rc == 0)

@@ -51,6 +51,8 @@ int cc_repo_kdf(const cc_repo *repo, const unsigned char **salt, size_t *saltlen
 /* Roll back what an interrupted transaction left (journal in the state dir);
  * `repaired` gets the number of paths restored. */
 int cc_repo_recover(cc_repo *repo, size_t *repaired);
+/* Paths of git's index lock and of HEAD's branch's ref lock (txn.c). */
+int cc_repo_git_lock_paths(cc_repo *repo, cc_buf *index_lock, cc_buf *ref_lock);
 /* The secret directory for new repositories. */
 int cc_repo_secret_dir(cc_buf *out, const char *override);
 
@@ -88,6 +90,9 @@ int cc_yaml_plain(cc_yaml_writer *w, const char *value);
 int cc_yaml_node(cc_yaml_writer *w, const cc_node *node);
 int cc_yaml_writer_finish(cc_yaml_writer *w);
 void cc_yaml_writer_free(cc_yaml_writer *w);
+
+/* An error located at the key of mapping value `value` ("FILE:L:C: ..."). */
+int cc_node_key_error(const cc_node *value, int code, const char *fmt, ...) CC_PRINTF(3, 4);
 
 /* Scalar helpers for schema readers. */
 int cc_node_bool(const cc_node *node, int *out);

@@ -63,7 +63,9 @@ int cc_key_spec_check(const cc_key_spec *spec)
 	case CC_KEY_ECDSA:
 		if (spec->bits != 256 && spec->bits != 384)
 			return cc_error_set(CC_EINVALID,
-					    "unsupported ECDSA curve (P-256 or P-384)");
+					    "ECDSA curve %s is not supported here (P-256 or P-384)",
+					    cc_key_curve_name(spec->bits) ? cc_key_curve_name(spec->bits)
+									  : "?");
 		return 0;
 	case CC_KEY_ED25519:
 		return 0;
@@ -326,6 +328,8 @@ int cc_key_parse(cc_key **out, const void *data, size_t len, const cc_secret *pa
 	int encrypted, rc;
 
 	*out = NULL;
+	if (len == 0 || !data)
+		return cc_error_set(CC_EINVALID, "%s: empty, not a private key", name);
 	if (len > KEY_INPUT_MAX || len > INT32_MAX)
 		return cc_error_set(CC_EINVALID, "%s: too large for a private key", name);
 	encrypted = looks_encrypted(data, len);

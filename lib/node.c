@@ -17,6 +17,7 @@ struct cc_node {
 	cc_node **items;    /* sequence items or mapping values */
 	size_t count, alloc;
 	unsigned line, column;
+	unsigned key_line, key_column; /* where this value's key is, in a mapping */
 	char *file;
 };
 
@@ -78,6 +79,20 @@ static int node_append(cc_node *parent, char *key, cc_node *child)
 		parent->keys[parent->count] = key;
 	parent->items[parent->count++] = child;
 	return 0;
+}
+
+int cc_node_key_error(const cc_node *value, int code, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!value->key_line)
+		return cc_node_error(value, code, "%s", msg);
+	return cc_error_set(code, "%s:%u:%u: %s", value->file, value->key_line, value->key_column,
+			    msg);
 }
 
 int cc_node_error(const cc_node *node, int code, const char *fmt, ...)
@@ -158,6 +173,7 @@ static int parse_value(yaml_parser_t *parser, yaml_event_t *ev, const char *file
 		for (;;) {
 			char *key = NULL;
 			cc_node *child = NULL;
+			yaml_mark_t key_mark = { 0, 0, 0 };
 
 			if (!yaml_parser_parse(parser, &next)) {
 				rc = cc_error_set(CC_EINVALID, "%s:%zu:%zu: %s", file,
@@ -185,6 +201,7 @@ static int parse_value(yaml_parser_t *parser, yaml_event_t *ev, const char *file
 					yaml_event_delete(&next);
 					break;
 				}
+				key_mark = next.start_mark;
 				key = strndup((const char *)next.data.scalar.value,
 					      next.data.scalar.length);
 				if (!key) {
@@ -212,6 +229,10 @@ static int parse_value(yaml_parser_t *parser, yaml_event_t *ev, const char *file
 			}
 			rc = parse_value(parser, &next, file, depth + 1, &child);
 			yaml_event_delete(&next);
+			if (rc == 0 && is_map) {
+				child->key_line = (unsigned)key_mark.line + 1;
+				child->key_column = (unsigned)key_mark.column + 1;
+			}
 			if (rc == 0 && node_append(node, key, child) < 0) {
 				cc_node_free(child);
 				rc = cc_error_set(CC_ERROR, "out of memory");
@@ -375,6 +396,8 @@ cc_node *cc_node_dup(const cc_node *node)
 	copy = node_alloc(node->type, &mark, node->file);
 	if (!copy)
 		return NULL;
+	copy->key_line = node->key_line;
+	copy->key_column = node->key_column;
 	if (node->scalar && !(copy->scalar = strdup(node->scalar)))
 		goto fail;
 	for (size_t i = 0; i < node->count; i++) {

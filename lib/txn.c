@@ -175,10 +175,22 @@ static int restore_path(cc_repo *repo, git_tree *head_tree, const char *relpath)
 	remove_temporaries(path.ptr);
 	if (head_tree && git_tree_entry_bypath(&entry, head_tree, relpath) == 0 &&
 	    git_tree_entry_type(entry) == GIT_OBJECT_BLOB) {
+		cc_buf current = CC_BUF_INIT;
+		int same;
+
 		if (git_blob_lookup(&blob, cc_repo_git(repo), git_tree_entry_id(entry)) < 0) {
 			rc = cc_error_git(CC_EIO, "cannot read '%s' from HEAD", relpath);
 			goto done;
 		}
+		/* Untouched (the write failed before it happened): nothing to do,
+		 * which also keeps a read-only work tree restorable. */
+		same = cc_fs_read(&current, path.ptr, 0) == 0 &&
+		       current.size == (size_t)git_blob_rawsize(blob) &&
+		       memcmp(cc_buf_cstr(&current), git_blob_rawcontent(blob), current.size) == 0;
+		cc_buf_dispose(&current);
+		cc_error_clear();
+		if (same)
+			goto done;
 		if ((rc = cc_fs_mkdir_parents(path.ptr, 0755)) == 0)
 			rc = cc_fs_write_atomic(path.ptr, git_blob_rawcontent(blob),
 						(size_t)git_blob_rawsize(blob), mode_for(relpath));
@@ -263,11 +275,92 @@ static void index_sync(cc_repo *repo, git_tree *tree, txn_update *updates, size_
 	git_index_free(index);
 }
 
+/* git's lock files that block a commit: the index's and HEAD's branch's. */
+int cc_repo_git_lock_paths(cc_repo *repo, cc_buf *index_lock, cc_buf *ref_lock)
+{
+	const char *gitdir = git_repository_path(cc_repo_git(repo));
+	cc_buf head = CC_BUF_INIT, path = CC_BUF_INIT;
+	int rc;
+
+	if ((rc = cc_buf_printf(index_lock, "%sindex.lock", gitdir)) < 0 ||
+	    (rc = cc_buf_printf(&path, "%sHEAD", gitdir)) < 0)
+		goto done;
+	if (cc_fs_read(&head, path.ptr, 4096) == 0 && strncmp(head.ptr, "ref: ", 5) == 0) {
+		char *ref = head.ptr + 5;
+
+		ref[strcspn(ref, "\r\n")] = '\0';
+		if (cc_fs_relpath_check(ref) == 0)
+			rc = cc_buf_printf(ref_lock, "%s%s.lock", gitdir, ref);
+	} else {
+		cc_error_clear();
+		rc = cc_buf_printf(ref_lock, "%sHEAD.lock", gitdir);
+	}
+done:
+	cc_buf_dispose(&head);
+	cc_buf_dispose(&path);
+	return rc;
+}
+
+/* Remove git lock files made at or after `since` by a certctl that died
+ * while committing. */
+static void remove_own_git_locks(cc_repo *repo, long long since)
+{
+	cc_buf index_lock = CC_BUF_INIT, ref_lock = CC_BUF_INIT;
+	const char *paths[2];
+	struct stat st;
+
+	if (cc_repo_git_lock_paths(repo, &index_lock, &ref_lock) == 0) {
+		paths[0] = index_lock.ptr;
+		paths[1] = ref_lock.ptr;
+		for (size_t i = 0; i < 2; i++)
+			if (paths[i] && stat(paths[i], &st) == 0 && (long long)st.st_mtime >= since - 1)
+				unlink(paths[i]);
+	}
+	cc_error_clear();
+	cc_buf_dispose(&index_lock);
+	cc_buf_dispose(&ref_lock);
+}
+
+/*
+ * Wait, within the lock timeout, for git's own lock files to go away: a git
+ * command may be running in this repository.  CC_ELOCKED when they stay.
+ */
+static int wait_git_locks(cc_repo *repo)
+{
+	cc_buf index_lock = CC_BUF_INIT, ref_lock = CC_BUF_INIT;
+	double deadline = now_seconds() + lock_timeout_ms(repo) / 1000.0;
+	int rc;
+
+	if ((rc = cc_repo_git_lock_paths(repo, &index_lock, &ref_lock)) < 0)
+		goto done;
+	for (unsigned attempt = 0;; attempt++) {
+		const char *held = cc_fs_exists(index_lock.ptr) ? index_lock.ptr
+				   : ref_lock.size && cc_fs_exists(ref_lock.ptr) ? ref_lock.ptr
+										 : NULL;
+
+		if (!held)
+			break;
+		if (now_seconds() >= deadline) {
+			rc = cc_error_set(CC_ELOCKED,
+					  "git's lock file '%s' exists: a git command is running in "
+					  "the repository, or one crashed (remove the file if none is "
+					  "running)", held);
+			break;
+		}
+		usleep(attempt < 10 ? 10000 : 100000);
+	}
+done:
+	cc_buf_dispose(&index_lock);
+	cc_buf_dispose(&ref_lock);
+	return rc;
+}
+
 int cc_repo_recover(cc_repo *repo, size_t *repaired)
 {
 	cc_buf path = CC_BUF_INIT, journal = CC_BUF_INIT;
 	git_tree *tree = NULL;
 	size_t count = 0;
+	long long commit_started = 0;
 	int rc;
 
 	if (repaired)
@@ -290,10 +383,18 @@ int cc_repo_recover(cc_repo *repo, size_t *repaired)
 			*next++ = '\0';
 		if (!*line)
 			continue;
+		if (line[0] == '#') {
+			/* "#commit TIME": it died taking git's locks; they are its. */
+			if (strncmp(line, "#commit ", 8) == 0)
+				commit_started = strtoll(line + 8, NULL, 10);
+			continue;
+		}
 		if ((rc = restore_path(repo, tree, line)) < 0)
 			goto done;
 		count++;
 	}
+	if (commit_started)
+		remove_own_git_locks(repo, commit_started);
 	/* The interrupted commit may have left the index behind HEAD. */
 	index_sync(repo, tree, NULL, 0);
 	if (unlink(path.ptr) < 0 && errno != ENOENT) {
@@ -330,8 +431,7 @@ int cc_txn_begin(cc_txn **out, cc_repo *repo, const char *operation)
 	/* A journal under a lock we could take belongs to a dead process. */
 	if ((rc = cc_repo_recover(repo, NULL)) < 0)
 		goto done;
-	/* Re-read the configuration another writer may have changed. */
-	rc = 0;
+	rc = wait_git_locks(repo);
 done:
 	cc_buf_dispose(&path);
 	if (rc < 0) {
@@ -466,11 +566,20 @@ int cc_txn_trailer(cc_txn *txn, const char *key, const char *value)
 	return cc_buf_printf(&txn->trailers, "%s: %s\n", key, value);
 }
 
+/* Who commits: git's environment variables, then git's configuration
+ * (user.name, user.email), then the login name at this host. */
 static int signature(git_signature **out, cc_repo *repo)
 {
-	const char *user;
+	const char *user, *env_name = getenv("GIT_AUTHOR_NAME"), *env_mail = getenv("GIT_AUTHOR_EMAIL");
 	char host[128] = "localhost", email[300];
 
+	if (!env_name || !*env_name)
+		env_name = getenv("GIT_COMMITTER_NAME");
+	if (!env_mail || !*env_mail)
+		env_mail = getenv("GIT_COMMITTER_EMAIL");
+	if (env_name && *env_name && env_mail && *env_mail &&
+	    git_signature_now(out, env_name, env_mail) == 0)
+		return 0;
 	if (git_signature_default(out, cc_repo_git(repo)) == 0)
 		return 0;
 	user = getenv("USER");
@@ -527,6 +636,16 @@ int cc_txn_commit(cc_txn *txn, const char *summary, const char *body)
 
 	if ((rc = head_tree_lookup(&base, &parent, txn->repo)) < 0)
 		goto done;
+	/* From here on git's own lock files may be ours if we die. */
+	if (txn->journal_fd >= 0) {
+		char mark[64];
+		int len = snprintf(mark, sizeof(mark), "#commit %lld\n", (long long)time(NULL));
+
+		if (write(txn->journal_fd, mark, (size_t)len) != len || fdatasync(txn->journal_fd) < 0) {
+			rc = cc_error_errno(CC_EIO, "cannot write the journal");
+			goto done;
+		}
+	}
 	changes = calloc(txn->count ? txn->count : 1, sizeof(*changes));
 	if (!changes) {
 		rc = cc_error_set(CC_ERROR, "out of memory");

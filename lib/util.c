@@ -156,6 +156,11 @@ int cc_name_check(const char *name, const char *what)
 	if (len > 128)
 		return cc_error_set(CC_EINVALID, "%s name '%.40s...' is longer than 128 characters",
 				    what, name);
+	for (size_t i = 0; i < len; i++)
+		if (!isprint((unsigned char)name[i]))
+			return cc_error_set(CC_EINVALID,
+					    "invalid %s name: control or non-ASCII characters are not "
+					    "allowed (use letters, digits, '.', '_', '-')", what);
 	if (!isalnum((unsigned char)name[0]))
 		return cc_error_set(CC_EINVALID,
 				    "invalid %s name '%s': must start with a letter or digit",

@@ -113,6 +113,13 @@ int cc_definition_exists(const cc_repo *repo, const char *name);
  */
 int cc_definition_validate(const cc_definition *def);
 
+/*
+ * Check what the definition refers to in the repository: its provider is
+ * named in the configuration and its key (key.id) is stored.  CC_ENOTFOUND
+ * naming the missing thing.
+ */
+int cc_definition_check_refs(const cc_definition *def, cc_repo *repo);
+
 /* The definition as YAML, in canonical field order. */
 int cc_definition_format(const cc_definition *def, cc_buf *out);
 

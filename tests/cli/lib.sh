@@ -1,10 +1,12 @@
 # Helpers sourced by every tests/cli/tNNNN-*.sh script.
 #
-# run.sh gives each script a fresh temporary directory as its working
-# directory, with HOME, XDG_CONFIG_HOME and CERTCTL_SECRET_DIR inside it and
-# git usable.  A script run on its own re-runs itself through run.sh.
-# Assertions check with real tools (git, openssl, python3); every helper
-# counts as one assertion, and `finish` prints the count at the end.
+# run.sh gives each script a fresh temporary directory ($T) and runs it in
+# $T/work, with HOME, XDG_CONFIG_HOME and CERTCTL_SECRET_DIR inside $T and git
+# usable.  A script run on its own re-runs itself through run.sh.
+# Assertions check with real tools (git, openssl, python3); each assert_*,
+# ok, ok_out, expect_fail and json_check counts as one assertion, and
+# `finish`, the last line of every script, prints the count.
+# shellcheck shell=bash disable=SC2034
 
 set -u
 
@@ -189,8 +191,10 @@ $out
 in: $1"
 }
 
-# The state of the repository in DIR (default .): HEAD, git status, and the
-# mode and checksum of every work-tree file outside .git.
+# The state of the repository in DIR (default .): HEAD and its branch, git
+# status, the mode and checksum of every work-tree file outside .git, the
+# modes of the directories, and the leftovers an operation must not leave
+# behind (certctl's journal, git's *.lock files).
 _state() {
 	(
 		cd "${1:-.}" || exit 1
@@ -211,6 +215,8 @@ _state() {
 		echo "dirs:"
 		find . -path ./.git -prune -o -type d -printf '%m %p\n' | LC_ALL=C sort
 		echo "journal: $(test -e .git/certctl/journal && echo present || echo none)"
+		echo "git locks:"
+		find .git -name '*.lock' | LC_ALL=C sort
 	)
 }
 
@@ -241,8 +247,8 @@ secret_file() {
 	echo "$CERTCTL_SECRET_DIR/$id.key"
 }
 
-# key_id_of FILE: the certctl key id of the private or public key in FILE,
-# computed with openssl (SHA-256 of the SubjectPublicKeyInfo DER, 16 hex).
+# key_id_of FILE: the certctl key id of the clear private key in FILE (PEM
+# or DER), computed with openssl (SHA-256 of the SubjectPublicKeyInfo DER, 16 hex).
 key_id_of() {
 	local form=PEM
 	head -c 11 "$1" | grep -q -- '-----BEGIN' || form=DER

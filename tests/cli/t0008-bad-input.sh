@@ -66,7 +66,7 @@ flag_fail "'2001:db8::g'" --ip 2001:db8::g
 flag_fail "country.*'de'|'de'.*country" --country de
 flag_fail "'DEU'" --country DEU
 flag_fail "1024" --key rsa:1024
-flag_fail "P-521|'ecdsa:P-521'" --key ecdsa:P-521
+flag_fail "P-521|curve" --key ecdsa:P-521
 flag_fail "'dsa'" --key dsa
 flag_fail "70000" --check host.example.com:70000
 flag_fail "port|'0'|:0" --check host.example.com:0
@@ -236,6 +236,9 @@ assert_match "$FAIL_MSG" "^certctl: $T/colour\.yaml:3:1: " "position of an unkno
 printf 'subject:\n  cn: www.example.com\n  common_name: x\n' >"$T/nested.yaml"
 expect_fail 1 "unknown key 'common_name'" certctl define nested --from "$T/nested.yaml"
 assert_match "$FAIL_MSG" "^certctl: $T/nested\.yaml:3:3: " "position of an unknown nested key"
+assert_unchanged
+# A bad value is named in the message.
+expect_fail 1 "P-521" certctl define new.example.com --key ecdsa:P-521
 assert_unchanged
 # A passphrase file that is named but missing is an error, not a reason to
 # look for the secret elsewhere.
