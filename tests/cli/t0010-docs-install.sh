@@ -1,0 +1,70 @@
+#!/bin/bash
+# Documentation and installation stay true to the binary: every command has
+# a manual page that documents each option its --help lists; `certctl help`
+# works without a terminal; `make install` puts the binary, the pages and
+# the completions under DESTDIR/PREFIX, and the installed binary runs.
+. "$(dirname "$0")/lib.sh"
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+
+# The commands, from the top-level help.
+cmds=$(certctl --help | awk '/^commands:/ {on=1; next} on && /^  [a-z]/ {print $1} on && /^$/ {on=0}')
+assert_ne "" "$cmds" "commands listed by certctl --help"
+
+for c in $cmds; do
+	page="$top/man/certctl-$c.1"
+	assert_file "$page"
+	ok_out help certctl "$c" --help
+	# Every long option of the command appears in its page (roff escapes '-').
+	for opt in $(printf '%s\n' "$help" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+		case $opt in --help|--quiet|--verbose) continue ;; esac
+		_count
+		plain=$(sed -e 's/\\-/-/g' -e 's/\\%//g' -e 's/\\f[BIRP]//g' "$page")
+		case $plain in
+		*"$opt"*) ;;
+		*) fail "man/certctl-$c.1 does not document $opt (listed by 'certctl $c --help')" ;;
+		esac
+	done
+	# `certctl help CMD` with no terminal prints the command's help.
+	ok_out out certctl help "$c"
+	assert_contains "$out" "usage: certctl $c" "certctl help $c"
+done
+
+# key's verbs have their options in certctl-key.1 too.
+for v in list show generate import export; do
+	ok_out help certctl key "$v" --help
+	for opt in $(printf '%s\n' "$help" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+		case $opt in --help|--quiet|--verbose) continue ;; esac
+		_count
+		grep -q -- "$(printf '%s' "$opt" | sed 's/-/\\\\-/g')" "$top/man/certctl-key.1" ||
+			grep -q -- "$opt" "$top/man/certctl-key.1" ||
+			fail "man/certctl-key.1 does not document $opt of 'key $v'"
+	done
+done
+
+# The pages render without warnings where man is installed.
+if command -v man >/dev/null 2>&1; then
+	for page in "$top"/man/*.[157]; do
+		warn=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+		assert_eq "" "$warn" "warnings rendering $(basename "$page")"
+	done
+else
+	skip "man is not installed: pages not rendered"
+fi
+
+# make install honours DESTDIR and PREFIX.
+dest=$T/root
+ok make -s -C "$top" install DESTDIR="$dest" PREFIX=/opt/certctl
+assert_file "$dest/opt/certctl/bin/certctl"
+assert_file "$dest/opt/certctl/share/man/man1/certctl.1"
+assert_file "$dest/opt/certctl/share/man/man1/certctl-define.1"
+assert_file "$dest/opt/certctl/share/man/man5/certctl-repository.5"
+assert_file "$dest/opt/certctl/share/bash-completion/completions/certctl"
+assert_file "$dest/opt/certctl/share/zsh/vendor-completions/_certctl"
+ok_out out "$dest/opt/certctl/bin/certctl" --version
+assert_match "$out" '^certctl [0-9]+\.[0-9]+\.[0-9]+$' "installed certctl --version"
+bash -n "$dest/opt/certctl/share/bash-completion/completions/certctl" ||
+	fail "the bash completion does not parse"
+_count
+
+finish
