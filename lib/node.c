@@ -81,31 +81,38 @@ static int node_append(cc_node *parent, char *key, cc_node *child)
 	return 0;
 }
 
-int cc_node_key_error(const cc_node *value, int code, const char *fmt, ...)
+/* "FILE:LINE:COLUMN: message" at (line, column) of `node`'s file. */
+static int located_error(const cc_node *node, unsigned line, unsigned column, int code,
+			 const char *fmt, va_list ap)
 {
 	char msg[768];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (!node)
+		return cc_error_set(code, "%s", msg);
+	return cc_error_set(code, "%s:%u:%u: %s", node->file, line, column, msg);
+}
+
+int cc_node_key_error(const cc_node *value, int code, const char *fmt, ...)
+{
+	int has_key = value && value->key_line;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	located_error(value, has_key ? value->key_line : value ? value->line : 0,
+		      has_key ? value->key_column : value ? value->column : 0, code, fmt, ap);
 	va_end(ap);
-	if (!value->key_line)
-		return cc_node_error(value, code, "%s", msg);
-	return cc_error_set(code, "%s:%u:%u: %s", value->file, value->key_line, value->key_column,
-			    msg);
+	return code;
 }
 
 int cc_node_error(const cc_node *node, int code, const char *fmt, ...)
 {
-	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	located_error(node, node ? node->line : 0, node ? node->column : 0, code, fmt, ap);
 	va_end(ap);
-	if (!node)
-		return cc_error_set(code, "%s", msg);
-	return cc_error_set(code, "%s:%u:%u: %s", node->file, node->line, node->column, msg);
+	return code;
 }
 
 static int event_error(const char *file, const yaml_mark_t *mark, const char *what)

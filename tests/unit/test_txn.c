@@ -424,6 +424,36 @@ START_TEST(test_txn_second_begin_in_same_process_is_elocked)
 }
 END_TEST
 
+/*
+ * Fork a process that holds the repository lock: it signals `ready` once it
+ * holds it, then lets go when a byte arrives on `release_fd` (or, with
+ * release_fd < 0, after `hold_us` microseconds).
+ */
+static pid_t spawn_lock_holder(int ready_fd, int release_fd, useconds_t hold_us)
+{
+	pid_t pid = fork();
+	char byte;
+
+	if (pid != 0)
+		return pid;
+	{
+		cc_repo *repo = NULL;
+		cc_txn *held = NULL;
+
+		if (cc_repo_open(&repo, fx_repo_path, 0) < 0 ||
+		    cc_txn_begin(&held, repo, "holder") < 0)
+			_exit(1);
+		(void)!write(ready_fd, "r", 1);
+		if (release_fd >= 0)
+			(void)!read(release_fd, &byte, 1);
+		else
+			usleep(hold_us);
+		cc_txn_abort(held);
+		cc_repo_free(repo);
+		_exit(0);
+	}
+}
+
 START_TEST(test_txn_lock_held_by_other_process_is_elocked)
 {
 	int ready[2], release[2];
@@ -434,21 +464,8 @@ START_TEST(test_txn_lock_held_by_other_process_is_elocked)
 
 	ck_assert_int_eq(pipe(ready), 0);
 	ck_assert_int_eq(pipe(release), 0);
-	pid = fork();
+	pid = spawn_lock_holder(ready[1], release[0], 0);
 	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		cc_repo *repo = NULL;
-		cc_txn *held = NULL;
-
-		if (cc_repo_open(&repo, fx_repo_path, 0) < 0 ||
-		    cc_txn_begin(&held, repo, "holder") < 0)
-			_exit(1);
-		(void)!write(ready[1], "r", 1);
-		(void)!read(release[0], &byte, 1);
-		cc_txn_abort(held);
-		cc_repo_free(repo);
-		_exit(0);
-	}
 	ck_assert_int_eq(read(ready[0], &byte, 1), 1);
 	setenv("CERTCTL_LOCK_TIMEOUT", "0.2", 1);
 	ck_assert_int_eq(cc_txn_begin(&txn, fx_repo, "define"), CC_ELOCKED);
@@ -477,21 +494,8 @@ START_TEST(test_txn_begin_waits_for_holder_within_timeout)
 	int status = 0, rc;
 
 	ck_assert_int_eq(pipe(ready), 0);
-	pid = fork();
+	pid = spawn_lock_holder(ready[1], -1, 300000);
 	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		cc_repo *repo = NULL;
-		cc_txn *held = NULL;
-
-		if (cc_repo_open(&repo, fx_repo_path, 0) < 0 ||
-		    cc_txn_begin(&held, repo, "holder") < 0)
-			_exit(1);
-		(void)!write(ready[1], "r", 1);
-		usleep(300000);
-		cc_txn_abort(held);
-		cc_repo_free(repo);
-		_exit(0);
-	}
 	ck_assert_int_eq(read(ready[0], &byte, 1), 1);
 	setenv("CERTCTL_LOCK_TIMEOUT", "10", 1);
 	rc = cc_txn_begin(&txn, fx_repo, "define");
