@@ -74,6 +74,22 @@ int cli_open_repo(cc_repo **out);
 /* Print a JSON document with its "schema" member and free it. */
 int cli_print_json(cc_json *json);
 
+/*
+ * Read a whole file ("-" is standard input) of at most `max` bytes; prints
+ * the error and returns EXIT_FAIL on failure.
+ */
+int cli_read_file(const char *path, size_t max, cc_buf *out);
+
+/*
+ * Write `len` bytes to a new file `path` with `mode`; an existing file is
+ * replaced only with `force`.  Prints the error and returns EXIT_FAIL.
+ */
+int cli_write_file(const char *path, const void *data, size_t len, unsigned mode, int force);
+
+/* A secret from --*-passphrase-file FILE, else $VAR_FILE, else $VAR;
+ * `required` makes its absence an error. */
+int cli_passphrase(cc_secret **out, const char *file, const char *var, int required);
+
 /* The closest of `candidates` (NULL-terminated) to `word`, or NULL. */
 const char *cli_suggest(const char *word, const char *const *candidates);
 
@@ -88,5 +104,7 @@ int cmd_fsck(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_ca(int argc, char **argv);
+int cmd_issue(int argc, char **argv);
 
 #endif

@@ -147,38 +147,6 @@ static int apply(cc_repo *repo, cc_definition *def, const struct define_args *a)
 	return 0;
 }
 
-/* A new definition named after a host gets that host as CN and DNS name. */
-static int default_names(cc_definition *def, const struct define_args *a)
-{
-	if (a->cn || a->dns.count || a->ip.count || a->san_email.count || a->uri.count)
-		return 0;
-	if (!cc_dns_name_valid(def->name, 0) || !strchr(def->name, '.'))
-		return 0;
-	set_field(&def->subject.cn, def->name);
-	return cc_strlist_add(&def->sans.dns, def->name);
-}
-
-static int read_file(const char *path, cc_buf *out)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	char chunk[8192];
-	size_t n;
-
-	if (!f)
-		return cli_error("cannot open '%s'", path);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (out->size + n > 4 * 1024 * 1024) {
-			if (f != stdin)
-				fclose(f);
-			return cli_error("'%s' is too large for a definition", path);
-		}
-		cc_buf_put(out, chunk, n);
-	}
-	if (f != stdin)
-		fclose(f);
-	return 0;
-}
-
 int cmd_define(int argc, char **argv)
 {
 	struct define_args a;
@@ -298,7 +266,7 @@ int cmd_define(int argc, char **argv)
 		}
 		cc_definition_free(src);
 	} else if (a.from) {
-		if ((rc = read_file(a.from, &text)))
+		if ((rc = cli_read_file(a.from, 4 * 1024 * 1024, &text)))
 			goto done;
 		if (cc_definition_parse(&def, repo, name, cc_buf_cstr(&text), text.size,
 					strcmp(a.from, "-") ? a.from : "<stdin>") < 0) {
@@ -309,7 +277,9 @@ int cmd_define(int argc, char **argv)
 		def = old;
 		old = NULL;
 	} else {
-		if (cc_definition_new(&def, repo, name) < 0 || default_names(def, &a) < 0) {
+		if (cc_definition_new(&def, repo, name) < 0 ||
+		    (!a.cn && !a.dns.count && !a.ip.count && !a.san_email.count && !a.uri.count &&
+		     cc_definition_default_names(def) < 0)) {
 			rc = cli_lib_error();
 			goto done;
 		}

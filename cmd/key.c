@@ -194,49 +194,6 @@ done:
 	return rc;
 }
 
-/* A passphrase from a file option, else from $<var>_FILE or $<var>. */
-static int passphrase_from(cc_secret **out, const char *file, const char *var, int required)
-{
-	char file_var[64];
-
-	*out = NULL;
-	if (file) {
-		if (cc_secret_from_file(out, file) < 0)
-			return cli_error("cannot read the passphrase from '%s': %s", file,
-					 cc_error_last());
-		return 0;
-	}
-	snprintf(file_var, sizeof(file_var), "%s_FILE", var);
-	if (cc_secret_from_env(out, file_var, var, NULL) == 0)
-		return 0;
-	if (cc_error_code() != CC_ENOTFOUND)
-		return cli_lib_error();
-	cc_error_clear();
-	if (required)
-		return cli_error("no passphrase: use --passphrase-file FILE or set $%s_FILE or $%s",
-				 var, var);
-	return 0;
-}
-
-static int read_input(const char *path, cc_buf *out)
-{
-	int fd = open(path, O_RDONLY);
-	char chunk[8192];
-	ssize_t n;
-
-	if (fd < 0)
-		return cli_error("cannot open '%s': %s", path, strerror(errno));
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		if (out->size + (size_t)n > 1024 * 1024) {
-			close(fd);
-			return cli_error("'%s' is too large for a key file", path);
-		}
-		cc_buf_put(out, chunk, (size_t)n);
-	}
-	close(fd);
-	return n < 0 ? cli_error("cannot read '%s': %s", path, strerror(errno)) : 0;
-}
-
 static int key_import(int argc, char **argv)
 {
 	const char *pass_file = NULL;
@@ -260,8 +217,8 @@ static int key_import(int argc, char **argv)
 	if (argc - first != 1)
 		return cli_usage_error("key import", argc - first ? "too many arguments"
 								  : "missing FILE");
-	if ((rc = read_input(argv[first], &data)) ||
-	    (rc = passphrase_from(&pass, pass_file, "CERTCTL_IMPORT_PASSPHRASE", 0)))
+	if ((rc = cli_read_file(argv[first], 1024 * 1024, &data)) ||
+	    (rc = cli_passphrase(&pass, pass_file, "CERTCTL_IMPORT_PASSPHRASE", 0)))
 		goto done;
 	if ((rc = cli_open_repo(&repo)))
 		goto done;
@@ -289,7 +246,7 @@ done:
 static int key_export(int argc, char **argv)
 {
 	const char *out_path = NULL, *pass_file = NULL;
-	int encrypt = 0, force = 0, first, rc, fd = -1;
+	int encrypt = 0, force = 0, first, rc;
 	cc_repo *repo = NULL;
 	cc_key *key = NULL;
 	cc_secret *pass = NULL;
@@ -315,7 +272,7 @@ static int key_export(int argc, char **argv)
 		return cli_usage_error("key export", "--out FILE is required (keys are not printed)");
 	if (pass_file && !encrypt)
 		return cli_usage_error("key export", "--passphrase-file needs --encrypt");
-	if (encrypt && (rc = passphrase_from(&pass, pass_file, "CERTCTL_EXPORT_PASSPHRASE", 1)))
+	if (encrypt && (rc = cli_passphrase(&pass, pass_file, "CERTCTL_EXPORT_PASSPHRASE", 1)))
 		goto done;
 	if ((rc = cli_open_repo(&repo)))
 		goto done;
@@ -323,23 +280,12 @@ static int key_export(int argc, char **argv)
 		rc = cli_lib_error();
 		goto done;
 	}
-	fd = open(out_path, O_WRONLY | O_CREAT | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL), 0600);
-	if (fd < 0) {
-		rc = cli_error(errno == EEXIST ? "'%s' exists (use --force to overwrite)"
-					       : "cannot create '%s': %s", out_path, strerror(errno));
+	if ((rc = cli_write_file(out_path, pem.ptr, pem.size, 0600, force)))
 		goto done;
-	}
-	if (fchmod(fd, 0600) < 0 || write(fd, pem.ptr, pem.size) != (ssize_t)pem.size ||
-	    fsync(fd) < 0) {
-		rc = cli_error("cannot write '%s': %s", out_path, strerror(errno));
-		goto done;
-	}
 	cli_info("key %s exported to %s (%s)\n", cc_key_id(key), out_path,
 		 encrypt ? "encrypted" : "clear text: keep it safe");
 	rc = EXIT_OK;
 done:
-	if (fd >= 0)
-		close(fd);
 	cc_buf_dispose_secure(&pem);
 	cc_secret_free(pass);
 	cc_key_free(key);

@@ -20,6 +20,8 @@ static const struct cmd_spec commands[] = {
 	{ "list", cmd_list, "list certificate definitions" },
 	{ "rm", cmd_rm, "remove a certificate definition" },
 	{ "key", cmd_key, "list, show, generate, import and export private keys" },
+	{ "ca", cmd_ca, "run the built-in private CA: create, import, revoke, publish CRLs" },
+	{ "issue", cmd_issue, "issue definitions' certificates from the built-in CA" },
 	{ "log", cmd_log, "show the history of the repository or of one definition" },
 	{ "fsck", cmd_fsck, "check the repository for damage, leaked keys and interruptions" },
 	{ "help", cmd_help, "show the manual page of a command" },

@@ -2,10 +2,14 @@
  * Option tables: one table per command drives getopt_long, --help and the
  * "did you mean" hint, so the three cannot drift apart.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
 
 struct cli_globals cli;
@@ -274,4 +278,85 @@ int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char *usa
 	}
 	*first_arg = optind;
 	return rc;
+}
+
+int cli_read_file(const char *path, size_t max, cc_buf *out)
+{
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	char chunk[8192];
+	ssize_t n;
+
+	if (fd < 0)
+		return cli_error("cannot open '%s': %s", path, strerror(errno));
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		if (out->size + (size_t)n > max) {
+			if (fd != STDIN_FILENO)
+				close(fd);
+			return cli_error("'%s' is too large (%zu bytes at most)", path, max);
+		}
+		if (cc_buf_put(out, chunk, (size_t)n) < 0) {
+			if (fd != STDIN_FILENO)
+				close(fd);
+			return cli_lib_error();
+		}
+	}
+	if (n < 0) {
+		int err = errno;
+
+		if (fd != STDIN_FILENO)
+			close(fd);
+		return cli_error("cannot read '%s': %s", path, strerror(err));
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return 0;
+}
+
+int cli_write_file(const char *path, const void *data, size_t len, unsigned mode, int force)
+{
+	int fd, err;
+
+	if (!strcmp(path, "-")) {
+		if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+			return cli_error("cannot write to standard output");
+		return 0;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (force ? O_TRUNC : O_EXCL),
+		  mode);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return cli_error("'%s' exists (use --force to overwrite)", path);
+		return cli_error("cannot create '%s': %s", path, strerror(errno));
+	}
+	if (fchmod(fd, mode) < 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
+		err = errno;
+		close(fd);
+		return cli_error("cannot write '%s': %s", path, strerror(err));
+	}
+	if (close(fd) < 0)
+		return cli_error("cannot write '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+int cli_passphrase(cc_secret **out, const char *file, const char *var, int required)
+{
+	char file_var[64];
+
+	*out = NULL;
+	if (file) {
+		if (cc_secret_from_file(out, file) < 0)
+			return cli_error("cannot read the passphrase from '%s': %s", file,
+					 cc_error_last());
+		return 0;
+	}
+	snprintf(file_var, sizeof(file_var), "%s_FILE", var);
+	if (cc_secret_from_env(out, file_var, var, NULL) == 0)
+		return 0;
+	if (cc_error_code() != CC_ENOTFOUND)
+		return cli_lib_error();
+	cc_error_clear();
+	if (required)
+		return cli_error("no passphrase: use a --*passphrase-file option or set $%s_FILE or "
+				 "$%s", var, var);
+	return 0;
 }

@@ -942,6 +942,20 @@ int cc_definition_format(const cc_definition *def, cc_buf *out)
 	return rc;
 }
 
+int cc_definition_default_names(cc_definition *def)
+{
+	const cc_sans *s = &def->sans;
+
+	if (def->subject.cn || s->dns.count || s->ip.count || s->email.count || s->uri.count)
+		return 0;
+	if (!cc_dns_name_valid(def->name, 0) || !strchr(def->name, '.'))
+		return 0;
+	cc_strset(&def->subject.cn, def->name);
+	if (!def->subject.cn)
+		return cc_error_set(CC_ERROR, "out of memory");
+	return cc_strlist_add(&def->sans.dns, def->name);
+}
+
 int cc_definition_check_refs(const cc_definition *def, cc_repo *repo)
 {
 	const cc_node *providers = cc_node_get(cc_repo_config(repo), "providers");

@@ -70,6 +70,17 @@ int cc_git_tree_apply(git_oid *out, git_repository *repo, const git_oid *base,
 int cc_git_index_apply(git_repository *repo, const char *workdir, cc_git_change *changes,
 		       size_t n);
 
+/* cert.c */
+#include <openssl/x509.h>
+int cc_cert_from_x509(cc_cert **out, X509 *x509); /* takes the reference */
+X509 *cc_cert_get0_x509(const cc_cert *cert);
+
+/* Load OpenSSL's legacy provider (RC2, 3DES PKCS#12) once; 0 when loaded. */
+int cc_legacy_provider(void);
+/* A PKCS#12 file's key, certificate and other certificates (ca.c). */
+int cc_pkcs12_parse(const void *data, size_t len, const cc_secret *pass, const char *source,
+		    EVP_PKEY **pkey, X509 **cert, STACK_OF(X509) **others);
+
 /* key.c */
 EVP_PKEY *cc_key_get0_pkey(const cc_key *key);
 int cc_key_from_pkey(cc_key **out, EVP_PKEY *pkey); /* takes a reference */

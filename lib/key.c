@@ -18,6 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 #include "internal.h"
 
@@ -30,6 +31,19 @@ struct cc_key {
 
 /* Parsed keys from files bigger than this are refused (1 MiB). */
 #define KEY_INPUT_MAX (1024 * 1024)
+
+int cc_legacy_provider(void)
+{
+	static int loaded;
+
+	if (!loaded) {
+		/* Loading legacy replaces the implicit default; keep both. */
+		if (!OSSL_PROVIDER_load(NULL, "default") || !OSSL_PROVIDER_load(NULL, "legacy"))
+			return cc_error_openssl(CC_ERROR, "cannot load OpenSSL's legacy provider");
+		loaded = 1;
+	}
+	return 0;
+}
 
 const char *cc_key_type_name(cc_key_type type)
 {

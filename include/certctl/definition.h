@@ -114,6 +114,12 @@ int cc_definition_exists(const cc_repo *repo, const char *name);
 int cc_definition_validate(const cc_definition *def);
 
 /*
+ * A definition that names nothing gets its own name as common name and
+ * DNS name, when the name is a DNS name with a dot ("www.example.com").
+ */
+int cc_definition_default_names(cc_definition *def);
+
+/*
  * Check what the definition refers to in the repository: its provider is
  * named in the configuration and its key (key.id) is stored.  CC_ENOTFOUND
  * naming the missing thing.

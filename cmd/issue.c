@@ -1,0 +1,425 @@
+/*
+ * certctl issue: issue definitions' certificates from the built-in CA (or
+ * self-signed), one at a time or in batches for CI.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+
+struct issue_args {
+	const char *ca, *key_id, *validity, *profile, *p12_out, *p12_pass_file, *batch;
+	int reuse_key, self_signed, one_commit, json, force;
+};
+
+struct issue_run {
+	cc_repo *repo;
+	cc_ca *ca;
+	cc_issue_options opts;
+	struct issue_args *args;
+	cc_json *results;
+	size_t issued;
+};
+
+/* Print or collect the result of one issuance. */
+static void report(struct issue_run *run, const cc_definition *def, const cc_cert *cert)
+{
+	char until[32];
+
+	cc_time_rfc3339(cc_cert_not_after(cert), until);
+	if (run->results) {
+		cc_json *obj = cc_json_object();
+
+		cc_json_set_str(obj, "definition", def->name);
+		cc_json_set_str(obj, "ca", run->ca ? cc_ca_name(run->ca) : NULL);
+		cc_json_set(obj, "certificate", cc_cert_to_json(cert));
+		cc_json_append(run->results, obj);
+	} else {
+		cli_info("%s: issued %s by %s, valid until %s\n", def->name, cc_cert_serial(cert),
+			 run->ca ? cc_ca_name(run->ca) : "itself", until);
+	}
+}
+
+/* The CA for `def`: its own, the --ca one, or the default. */
+static int ca_for(struct issue_run *run, const cc_definition *def)
+{
+	const char *want = run->args->ca ? run->args->ca : def->ca;
+
+	if (run->args->self_signed)
+		return 0;
+	if (run->ca && (!want || !strcmp(want, cc_ca_name(run->ca))))
+		return 0;
+	cc_ca_free(run->ca);
+	run->ca = NULL;
+	return cc_ca_load(&run->ca, run->repo, want);
+}
+
+/* Issue one definition inside `txn` (which the caller commits). */
+static int issue_one(struct issue_run *run, cc_txn *txn, const cc_definition *def,
+		     cc_cert **cert_out, cc_key **key_out)
+{
+	if (ca_for(run, def) < 0)
+		return CC_ERROR;
+	if (cc_issue(txn, run->ca, def, &run->opts, cert_out, key_out) < 0)
+		return CC_ERROR;
+	if (cc_txn_trailer(txn, "Certctl-Definition", def->name) < 0 ||
+	    (run->ca && cc_txn_trailer(txn, "Certctl-CA", cc_ca_name(run->ca)) < 0) ||
+	    cc_txn_trailer(txn, "Certctl-Certificate", cc_cert_id(*cert_out)) < 0)
+		return CC_ERROR;
+	return 0;
+}
+
+static void summary_for(cc_buf *out, const struct issue_run *run, const cc_definition *def,
+			const cc_cert *cert)
+{
+	char until[32];
+
+	cc_time_rfc3339(cc_cert_not_after(cert), until);
+	cc_buf_clear(out);
+	if (run->ca)
+		cc_buf_printf(out, "issue: %s: certificate %s issued by %s, valid until %s", def->name,
+			      cc_cert_serial(cert), cc_ca_name(run->ca), until);
+	else
+		cc_buf_printf(out, "issue: %s: self-signed certificate %s, valid until %s", def->name,
+			      cc_cert_serial(cert), until);
+}
+
+/* One definition in its own commit (the usual case). */
+static int issue_committed(struct issue_run *run, cc_definition *def, cc_cert **cert_out,
+			   cc_key **key_out)
+{
+	cc_txn *txn = NULL;
+	cc_buf summary = CC_BUF_INIT;
+	int rc;
+
+	if (cc_txn_begin(&txn, run->repo, "issue") < 0 ||
+	    issue_one(run, txn, def, cert_out, key_out) < 0) {
+		cc_txn_abort(txn);
+		return cli_lib_error();
+	}
+	summary_for(&summary, run, def, *cert_out);
+	rc = cc_txn_commit(txn, summary.ptr, NULL);
+	cc_buf_dispose(&summary);
+	if (rc < 0)
+		return cli_lib_error();
+	run->issued++;
+	report(run, def, *cert_out);
+	return EXIT_OK;
+}
+
+/*
+ * A batch item: a definition name, or a YAML mapping with "name" and the
+ * fields of a definition (created or replaced in the same commit).
+ */
+static int batch_definition(cc_definition **out, struct issue_run *run, const cc_node *item,
+			    int *from_yaml)
+{
+	const char *name;
+	cc_buf text = CC_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	*from_yaml = 0;
+	if (cc_node_kind(item) == CC_NODE_SCALAR) {
+		if (cc_definition_load(out, run->repo, cc_node_scalar(item)) < 0)
+			return cli_lib_error();
+		return 0;
+	}
+	name = cc_node_scalar(cc_node_get(item, "name"));
+	if (cc_node_kind(item) != CC_NODE_MAPPING || !name)
+		return cli_error("%s:%u:%u: a batch item is a definition name or a mapping with "
+				 "'name'", cc_node_file(item), cc_node_line(item),
+				 cc_node_column(item));
+	/* The mapping minus "name" is the definition's YAML. */
+	for (size_t i = 0; i < cc_node_count(item); i++) {
+		const cc_node *value = cc_node_at(item, i);
+		const char *key = cc_node_key_at(item, i);
+
+		if (!strcmp(key, "name"))
+			continue;
+		if (cc_node_kind(value) != CC_NODE_SCALAR) {
+			rc = cli_error("%s:%u:%u: in batch items, give '%s' in flow style on one line "
+				       "(e.g. %s: {cn: x})", cc_node_file(value), cc_node_line(value),
+				       cc_node_column(value), key, key);
+			goto done;
+		}
+		cc_buf_printf(&text, "%s: \"", key);
+		for (const char *p = cc_node_scalar(value); *p; p++) {
+			if (*p == '"' || *p == '\\')
+				cc_buf_putc(&text, '\\');
+			cc_buf_putc(&text, *p);
+		}
+		cc_buf_puts(&text, "\"\n");
+	}
+	/* A name alone certifies that name, as with define. */
+	if (!cc_node_get(item, "subject") && !cc_node_get(item, "san") && strchr(name, '.') &&
+	    cc_dns_name_valid(name, 0))
+		cc_buf_printf(&text, "subject: {cn: \"%s\"}\nsan: {dns: [\"%s\"]}\n", name, name);
+	if (cc_definition_parse(out, run->repo, name, cc_buf_cstr(&text), text.size,
+				cc_node_file(item)) < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	*from_yaml = 1;
+	rc = 0;
+done:
+	cc_buf_dispose(&text);
+	return rc;
+}
+
+/* Names one per line (# comments), or a YAML sequence. */
+static int batch_items(cc_node **out, const char *path, const cc_buf *text)
+{
+	const char *t = cc_buf_cstr(text);
+	size_t skip = strspn(t, " \t\r\n");
+	cc_buf yaml = CC_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if (t[skip] == '-' || t[skip] == '[') {
+		if (cc_node_parse(out, t, text->size, strcmp(path, "-") ? path : "<stdin>") < 0)
+			return cli_lib_error();
+		if (cc_node_kind(*out) != CC_NODE_SEQUENCE) {
+			cc_node_free(*out);
+			*out = NULL;
+			return cli_error("%s: a batch is a YAML list (or names one per line)", path);
+		}
+		return 0;
+	}
+	/* Plain names: turn them into a YAML list of quoted strings. */
+	for (const char *line = t; *line;) {
+		size_t len = strcspn(line, "\n"), start = strspn(line, " \t");
+		size_t end = len;
+
+		while (end > start && (line[end - 1] == ' ' || line[end - 1] == '\t' ||
+				       line[end - 1] == '\r'))
+			end--;
+		if (end > start && line[start] != '#') {
+			cc_buf_puts(&yaml, "- \"");
+			for (size_t i = start; i < end; i++) {
+				if (line[i] == '"' || line[i] == '\\')
+					cc_buf_putc(&yaml, '\\');
+				cc_buf_putc(&yaml, line[i]);
+			}
+			cc_buf_puts(&yaml, "\"\n");
+		}
+		line += len + (line[len] == '\n');
+	}
+	rc = cc_node_parse(out, cc_buf_cstr(&yaml), yaml.size, path) < 0 ? cli_lib_error() : 0;
+	if (rc == 0 && cc_node_kind(*out) != CC_NODE_SEQUENCE) {
+		cc_node_free(*out);
+		*out = NULL;
+		rc = cli_error("%s: no definition names", path);
+	}
+	cc_buf_dispose(&yaml);
+	return rc;
+}
+
+static int run_batch(struct issue_run *run)
+{
+	cc_buf text = CC_BUF_INIT, summary = CC_BUF_INIT;
+	cc_node *items = NULL;
+	cc_txn *txn = NULL;
+	int rc;
+
+	if ((rc = cli_read_file(run->args->batch, 64 << 20, &text)) ||
+	    (rc = batch_items(&items, run->args->batch, &text)))
+		goto done;
+	if (run->args->one_commit && cc_txn_begin(&txn, run->repo, "issue") < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	for (size_t i = 0; i < cc_node_count(items); i++) {
+		cc_definition *def = NULL;
+		cc_cert *cert = NULL;
+		int from_yaml;
+
+		if ((rc = batch_definition(&def, run, cc_node_at(items, i), &from_yaml)))
+			goto done;
+		if (run->args->one_commit) {
+			if ((from_yaml && cc_definition_save(txn, def) < 0) ||
+			    issue_one(run, txn, def, &cert, NULL) < 0) {
+				cc_definition_free(def);
+				rc = cli_lib_error();
+				goto done;
+			}
+			run->issued++;
+			report(run, def, cert);
+		} else if (from_yaml) {
+			/* The definition and its certificate: one commit. */
+			cc_txn *one = NULL;
+
+			if (cc_txn_begin(&one, run->repo, "issue") < 0 ||
+			    cc_definition_save(one, def) < 0 || issue_one(run, one, def, &cert, NULL) < 0) {
+				cc_txn_abort(one);
+				cc_definition_free(def);
+				rc = cli_lib_error();
+				goto done;
+			}
+			summary_for(&summary, run, def, cert);
+			if (cc_txn_commit(one, summary.ptr, "The definition was written by the batch.") < 0) {
+				cc_cert_free(cert);
+				cc_definition_free(def);
+				rc = cli_lib_error();
+				goto done;
+			}
+			run->issued++;
+			report(run, def, cert);
+		} else if ((rc = issue_committed(run, def, &cert, NULL))) {
+			cc_definition_free(def);
+			goto done;
+		}
+		cc_cert_free(cert);
+		cc_definition_free(def);
+	}
+	if (txn) {
+		cc_buf_clear(&summary);
+		cc_buf_printf(&summary, "issue: %zu certificates issued in one batch", run->issued);
+		rc = cc_txn_commit(txn, summary.ptr, NULL);
+		txn = NULL;
+		if (rc < 0) {
+			rc = cli_lib_error();
+			goto done;
+		}
+	}
+	rc = EXIT_OK;
+done:
+	cc_txn_abort(txn);
+	cc_node_free(items);
+	cc_buf_dispose(&text);
+	cc_buf_dispose(&summary);
+	return rc;
+}
+
+/* --p12-out: the key, certificate and chain for a browser or curl. */
+static int write_p12(struct issue_run *run, const cc_definition *def, const cc_cert *cert,
+		     const cc_key *key)
+{
+	cc_secret *pass = NULL;
+	cc_cert *current = NULL;
+	cc_cert **chain = NULL;
+	size_t nchain = 0;
+	cc_buf p12 = CC_BUF_INIT;
+	int rc;
+
+	if ((rc = cli_passphrase(&pass, run->args->p12_pass_file, "CERTCTL_P12_PASSPHRASE", 1)))
+		return rc;
+	if (cc_cert_current(&current, &chain, &nchain, run->repo, def->name) < 0 ||
+	    cc_pkcs12_build(&p12, key, cert, chain, nchain, pass, def->name) < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	rc = cli_write_file(run->args->p12_out, p12.ptr, p12.size, 0600, run->args->force);
+done:
+	cc_buf_dispose_secure(&p12);
+	cc_cert_free(current);
+	cc_cert_list_free(chain, nchain);
+	cc_secret_free(pass);
+	return rc;
+}
+
+int cmd_issue(int argc, char **argv)
+{
+	struct issue_args a;
+	struct issue_run run;
+	int first, rc;
+
+	memset(&a, 0, sizeof(a));
+	memset(&run, 0, sizeof(run));
+	{
+		const struct cli_opt options[] = {
+			OPT_STR(0, "ca", &a.ca, "NAME", "issue from this CA (default: the definition's, "
+				"else the default CA)"),
+			OPT_BOOL(0, "self-signed", &a.self_signed, "make a self-signed certificate instead"),
+			OPT_BOOL(0, "reuse-key", &a.reuse_key, "certify the current certificate's key again"),
+			OPT_STR(0, "key-id", &a.key_id, "ID", "certify this stored key"),
+			OPT_STR(0, "validity", &a.validity, "DUR", "validity (default: the definition's)"),
+			OPT_STR(0, "profile", &a.profile, "P", "server, client or server+client"),
+			OPT_STR(0, "p12-out", &a.p12_out, "FILE", "also write key, certificate and chain "
+				"as PKCS#12 (0600)"),
+			OPT_STR(0, "p12-passphrase-file", &a.p12_pass_file, "FILE", "its password (else "
+				"$CERTCTL_P12_PASSPHRASE[_FILE])"),
+			OPT_BOOL('f', "force", &a.force, "overwrite the --p12-out file"),
+			OPT_STR(0, "batch", &a.batch, "FILE", "issue every definition listed in FILE "
+				"(names or YAML; - for stdin)"),
+			OPT_BOOL(0, "one-commit", &a.one_commit, "with --batch: one commit for all"),
+			OPT_BOOL(0, "json", &a.json, "print the results as JSON"),
+			OPT_DONE(),
+		};
+
+		rc = cli_parse(argc, argv, options, "certctl issue DEF... [options]\n"
+			       "       certctl issue --batch FILE [--one-commit] [options]",
+			       "Issue the certificates of definitions from the built-in CA: new key "
+			       "(or the one asked for), stored as the current certificate; one commit "
+			       "each.", &first);
+	}
+	if (rc)
+		return rc;
+	if (!a.batch && first >= argc)
+		return cli_usage_error("issue", "missing DEF (or --batch FILE)");
+	if (a.batch && first < argc)
+		return cli_usage_error("issue", "give definitions either as arguments or in --batch");
+	if (a.one_commit && !a.batch)
+		return cli_usage_error("issue", "--one-commit goes with --batch");
+	if (a.p12_out && (a.batch || argc - first != 1))
+		return cli_usage_error("issue", "--p12-out needs exactly one DEF");
+	if (a.self_signed && a.ca)
+		return cli_usage_error("issue", "--self-signed and --ca exclude each other");
+	run.args = &a;
+	run.opts = (cc_issue_options)CC_ISSUE_OPTIONS_INIT;
+	run.opts.reuse_key = a.reuse_key;
+	run.opts.key_id = a.key_id;
+	run.opts.self_signed = a.self_signed;
+	if (a.validity && cc_duration_parse(&run.opts.validity, a.validity) < 0)
+		return cli_error("--validity: %s", cc_error_last());
+	if (a.profile) {
+		cc_profile p;
+
+		if (cc_profile_parse(&p, a.profile) < 0)
+			return cli_error("--profile: %s", cc_error_last());
+		run.opts.profile = (int)p;
+	}
+	if ((rc = cli_open_repo(&run.repo)))
+		return rc;
+	if (cc_repo_unlock(run.repo) < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	if (a.json)
+		run.results = cc_json_array();
+	if (a.batch) {
+		rc = run_batch(&run);
+	} else {
+		for (int i = first; i < argc && rc == 0; i++) {
+			cc_definition *def = NULL;
+			cc_cert *cert = NULL;
+			cc_key *key = NULL;
+
+			if (cc_definition_load(&def, run.repo, argv[i]) < 0) {
+				rc = cli_lib_error();
+				break;
+			}
+			rc = issue_committed(&run, def, &cert, &key);
+			if (rc == 0 && a.p12_out)
+				rc = write_p12(&run, def, cert, key);
+			cc_cert_free(cert);
+			cc_key_free(key);
+			cc_definition_free(def);
+		}
+	}
+	if (run.results) {
+		cc_json *out = cc_json_object();
+
+		cc_json_set_str(out, "schema", "certctl.issue/1");
+		cc_json_set_int(out, "issued", (long long)run.issued);
+		cc_json_set(out, "results", run.results);
+		run.results = NULL;
+		if (cli_print_json(out) && rc == 0)
+			rc = EXIT_FAIL;
+	}
+done:
+	cc_json_free(run.results);
+	cc_ca_free(run.ca);
+	cc_repo_free(run.repo);
+	return rc;
+}

@@ -1,0 +1,39 @@
+/*
+ * What the CA modules (ca.c, issue.c, crl.c) share; not installed.
+ */
+#ifndef CERTCTL_CA_INTERNAL_H
+#define CERTCTL_CA_INTERNAL_H
+
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include "internal.h"
+
+struct cc_ca {
+	cc_repo *repo;
+	char *name, *status, *parent, *key_id, *created;
+	int is_default;
+	long long max_validity, crl_validity;
+	unsigned long crl_number;
+	cc_strlist crl_urls, ocsp_urls, issuer_urls, policies;
+	cc_cert *cert;     /* NULL while pending */
+	cc_cert **chain;   /* above the CA, nearest first */
+	size_t nchain;
+	cc_key *key;       /* loaded on first use */
+};
+
+const EVP_MD *cc_ca_digest(EVP_PKEY *pkey);
+int cc_ca_random_serial(ASN1_INTEGER **out);
+int cc_ca_subject_name(X509_NAME **out, const cc_subject *subject);
+int cc_ca_add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value);
+int cc_ca_relpath(cc_buf *out, const char *name, const char *file);
+int cc_ca_write_record(cc_txn *txn, const cc_ca *ca);
+int cc_ca_key(cc_ca *ca, cc_key **out);
+int cc_ca_verify(const cc_cert *cert, const cc_cert *issuer, cc_cert *const *chain, size_t nchain,
+		 const char *what);
+int cc_ca_check_options(const cc_ca_options *opts);
+/* Add the issued certificate to the CA's index (ca/<name>/issued/<serial>.yaml). */
+int cc_ca_index_add(cc_txn *txn, const cc_ca *ca, const cc_cert *cert, const char *issued_to);
+/* The CA's own extensions for what it issues: CRL, AIA, policies. */
+int cc_ca_issuing_extensions(const cc_ca *ca, X509 *cert, X509V3_CTX *ctx);
+
+#endif
