@@ -22,6 +22,7 @@ static Suite *(*const suites[])(void) = {
 	definition_suite,
 	history_suite,
 	fsck_suite,
+	ca_suite,
 };
 
 int main(void)

@@ -18,5 +18,6 @@ Suite *txn_suite(void);
 Suite *definition_suite(void);
 Suite *history_suite(void);
 Suite *fsck_suite(void);
+Suite *ca_suite(void);
 
 #endif
