@@ -628,11 +628,7 @@ done:
 	return rc;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int, char **);
-	const char *help;
-} verbs[] = {
+static const struct cli_verb verbs[] = {
 	{ "init", ca_init, "create a root or subordinate CA" },
 	{ "install", ca_install, "install the certificate an external CA signed" },
 	{ "import", ca_import, "import an existing CA (certificate and key)" },
@@ -647,26 +643,5 @@ static const struct {
 
 int cmd_ca(int argc, char **argv)
 {
-	const char *names[sizeof(verbs) / sizeof(verbs[0]) + 1];
-	size_t n = sizeof(verbs) / sizeof(verbs[0]);
-
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		FILE *out = argc < 2 ? stderr : stdout;
-
-		fprintf(out, "usage: certctl ca VERB [options]\n\nverbs:\n");
-		for (size_t i = 0; i < n; i++)
-			fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].help);
-		fprintf(out, "\n'certctl ca VERB --help' lists a verb's options.\n");
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	for (size_t i = 0; i < n; i++) {
-		names[i] = verbs[i].name;
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(argc - 1, argv + 1);
-	}
-	names[n] = NULL;
-	if (cli_suggest(argv[1], names))
-		return cli_usage_error("ca", "unknown verb '%s'; did you mean '%s'?", argv[1],
-				       cli_suggest(argv[1], names));
-	return cli_usage_error("ca", "unknown verb '%s'", argv[1]);
+	return cli_dispatch("ca", verbs, sizeof(verbs) / sizeof(verbs[0]), argc, argv);
 }

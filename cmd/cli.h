@@ -90,6 +90,17 @@ int cli_write_file(const char *path, const void *data, size_t len, unsigned mode
  * `required` makes its absence an error. */
 int cli_passphrase(cc_secret **out, const char *file, const char *var, int required);
 
+/* A verb of a command with verbs (certctl key VERB, certctl ca VERB). */
+struct cli_verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+/* Run the verb named by argv[1] of `command`, or print the verb list. */
+int cli_dispatch(const char *command, const struct cli_verb *verbs, size_t count, int argc,
+		 char **argv);
+
 /* The closest of `candidates` (NULL-terminated) to `word`, or NULL. */
 const char *cli_suggest(const char *word, const char *const *candidates);
 

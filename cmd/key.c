@@ -293,11 +293,7 @@ done:
 	return rc;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int, char **);
-	const char *help;
-} verbs[] = {
+static const struct cli_verb verbs[] = {
 	{ "list", key_list, "list the keys" },
 	{ "show", key_show, "show a key's type, fingerprint and public key" },
 	{ "generate", key_generate, "generate a key" },
@@ -307,26 +303,5 @@ static const struct {
 
 int cmd_key(int argc, char **argv)
 {
-	const char *names[sizeof(verbs) / sizeof(verbs[0]) + 1];
-	size_t n = sizeof(verbs) / sizeof(verbs[0]);
-
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		FILE *out = argc < 2 ? stderr : stdout;
-
-		fprintf(out, "usage: certctl key VERB [options]\n\nverbs:\n");
-		for (size_t i = 0; i < n; i++)
-			fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].help);
-		fprintf(out, "\n'certctl key VERB --help' lists a verb's options.\n");
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	for (size_t i = 0; i < n; i++) {
-		names[i] = verbs[i].name;
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(argc - 1, argv + 1);
-	}
-	names[n] = NULL;
-	if (cli_suggest(argv[1], names))
-		return cli_usage_error("key", "unknown verb '%s'; did you mean '%s'?", argv[1],
-				       cli_suggest(argv[1], names));
-	return cli_usage_error("key", "unknown verb '%s'", argv[1]);
+	return cli_dispatch("key", verbs, sizeof(verbs) / sizeof(verbs[0]), argc, argv);
 }

@@ -360,3 +360,30 @@ int cli_passphrase(cc_secret **out, const char *file, const char *var, int requi
 				 "$%s", var, var);
 	return 0;
 }
+
+int cli_dispatch(const char *command, const struct cli_verb *verbs, size_t count, int argc,
+		 char **argv)
+{
+	const char *names[64];
+	const char *hint;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		FILE *out = argc < 2 ? stderr : stdout;
+
+		fprintf(out, "usage: certctl %s VERB [options]\n\nverbs:\n", command);
+		for (size_t i = 0; i < count; i++)
+			fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].help);
+		fprintf(out, "\n'certctl %s VERB --help' lists a verb's options.\n", command);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (size_t i = 0; i < count && i < 63; i++) {
+		names[i] = verbs[i].name;
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(argc - 1, argv + 1);
+	}
+	names[count < 63 ? count : 63] = NULL;
+	hint = cli_suggest(argv[1], names);
+	if (hint)
+		return cli_usage_error(command, "unknown verb '%s'; did you mean '%s'?", argv[1], hint);
+	return cli_usage_error(command, "unknown verb '%s'", argv[1]);
+}
