@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # certctl demo (make demo): the main job end to end on a throw-away repository
-# with the built-in defaults: create the repository, define a certificate,
-# generate its key, look at everything, check it, and read it back with the
-# plain git and openssl tools. Needs only bash, git and openssl.
+# with the built-in defaults: create the repository and a private CA, define a
+# certificate, issue it, serve it from a local TLS endpoint (openssl s_server
+# on 127.0.0.1) and check what the endpoint serves, then read everything back
+# with the plain git and openssl tools. Needs only bash, git and openssl.
 #
-# Issuing the certificate and checking the TLS endpoint at 127.0.0.1:$PORT
-# join this demo when the CA and check commands land.
+# `certctl deploy` and `certctl check` take over the serving and checking
+# steps when they land.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,27 +45,43 @@ cd repo
 step certctl define www.demo.test --cn www.demo.test --org "Demo Ltd" --country DE \
 	--dns www.demo.test --dns demo.test --check "127.0.0.1:$PORT" --sni www.demo.test
 
-printf '\n==> certctl key generate\n'
-id=$(certctl key generate)
-echo "$id"
-step certctl define www.demo.test --key-id "$id"
-
+step certctl ca init demo-root --org "Demo Ltd" --country DE
+step certctl issue www.demo.test
 step certctl list
 step certctl show www.demo.test
-step certctl key show "$id"
+step certctl ca issued
 step certctl log
-step certctl fsck
 
-step git log --oneline
-step git fsck
+cert_id=$(cat certs/www.demo.test/current)
+cert=certs/www.demo.test/$cert_id/cert.pem
+key_id=$(sed -n 's/^key_id: //p' "certs/www.demo.test/$cert_id/cert.yaml")
+step certctl ca export demo-root --out ../root.pem
+step openssl verify -CAfile ../root.pem "$cert"
 
-step certctl key export "$id" --out ../www.demo.test.key
-step openssl pkey -in ../www.demo.test.key -noout -check
+# A local TLS endpoint serving the certificate (the key leaves the repository
+# only for this, in a 0600 file of the throw-away directory).
+step certctl key export "$key_id" --out ../www.demo.test.key
+openssl s_server -quiet -accept "127.0.0.1:$PORT" -cert "$cert" -key ../www.demo.test.key \
+	-www >"$demo/s_server.log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; rm -rf "$demo"' EXIT
+for _ in $(seq 1 50); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+	sleep 0.1
+done
 
-# The key ID is the first 16 hex digits of SHA-256 over the public key (SPKI DER).
-fp=$(openssl pkey -in ../www.demo.test.key -pubout -outform DER | openssl dgst -sha256 -r | cut -c1-16)
-if [ "$fp" != "$id" ]; then
-	echo "demo: exported key has ID $fp, not $id" >&2
+printf '\n==> check https://www.demo.test:%s/ (127.0.0.1) against the CA and the repository\n' "$PORT"
+served=$(timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -servername www.demo.test \
+	-CAfile ../root.pem -verify_hostname www.demo.test -verify_return_error </dev/null 2>/dev/null |
+	openssl x509 -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
+want=$(sed -n 's/^sha256: //p' "certs/www.demo.test/$cert_id/cert.yaml")
+if [ -z "$served" ] || [ "$served" != "$want" ]; then
+	echo "demo: the endpoint serves '${served:-nothing verifiable}', not the current certificate $want" >&2
 	exit 1
 fi
-printf '\nThe exported key matches key %s. Demo done; %s is removed.\n' "$id" "$demo"
+echo "OK: the endpoint serves the current certificate (SHA-256 $want), valid for www.demo.test under demo-root"
+
+step certctl fsck
+step git log --oneline
+step git fsck
+printf '\nDemo done; %s is removed.\n' "$demo"
