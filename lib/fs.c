@@ -3,6 +3,7 @@
  * through: bounded reads, atomic replacement (temp file, fsync, rename,
  * directory fsync) and directory creation.
  */
+#define _GNU_SOURCE /* syncfs */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -93,7 +94,19 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+static int write_atomic(const char *path, const void *data, size_t len, unsigned mode, int sync);
+
+int cc_fs_write_atomic_nosync(const char *path, const void *data, size_t len, unsigned mode)
+{
+	return write_atomic(path, data, len, mode, 0);
+}
+
 int cc_fs_write_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+	return write_atomic(path, data, len, mode, 1);
+}
+
+static int write_atomic(const char *path, const void *data, size_t len, unsigned mode, int sync)
 {
 	cc_buf tmp = CC_BUF_INIT, dir = CC_BUF_INIT;
 	unsigned char rnd[6];
@@ -113,7 +126,7 @@ int cc_fs_write_atomic(const char *path, const void *data, size_t len, unsigned 
 		goto done;
 	}
 	/* The umask must not widen or narrow what the caller asked for. */
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
 		rc = cc_error_errno(CC_EIO, "cannot write '%s'", path);
 		goto done;
 	}
@@ -127,6 +140,8 @@ int cc_fs_write_atomic(const char *path, const void *data, size_t len, unsigned 
 		rc = cc_error_errno(CC_EIO, "cannot replace '%s'", path);
 		goto done;
 	}
+	if (!sync)
+		goto done;
 	if (slash) {
 		if ((rc = cc_buf_put(&dir, path, (size_t)(slash - path) ? (size_t)(slash - path) : 1)) < 0)
 			goto done;
@@ -260,5 +275,17 @@ int cc_fs_list(cc_strlist *out, const char *dir, const char *suffix)
 	}
 	closedir(d);
 	cc_strlist_sort(out);
+	return rc;
+}
+
+int cc_fs_syncfs(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return cc_error_errno(CC_EIO, "cannot open '%s'", path);
+	if (syncfs(fd) < 0)
+		rc = cc_error_errno(CC_EIO, "cannot flush the file system of '%s'", path);
+	close(fd);
 	return rc;
 }

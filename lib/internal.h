@@ -24,6 +24,10 @@ int cc_error_from_errno(int err);
 int cc_fs_read(cc_buf *out, const char *path, size_t max_size);
 /* Write via temp file + fsync + rename, then fsync the directory. */
 int cc_fs_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
+/* The same without the fsyncs: the transaction flushes once at commit. */
+int cc_fs_write_atomic_nosync(const char *path, const void *data, size_t len, unsigned mode);
+/* Flush everything written to the file system holding `path` (syncfs). */
+int cc_fs_syncfs(const char *path);
 int cc_fs_mkdir_p(const char *path, unsigned mode);
 /* Create parent directories of `path`. */
 int cc_fs_mkdir_parents(const char *path, unsigned mode);

@@ -47,9 +47,9 @@ static void git_init_once(void)
 {
 	if (!libgit2_ready) {
 		git_libgit2_init();
-		/* We rename and fsync ourselves; libgit2 should do the same for
-		 * its objects and references. */
-		git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+		/* Durability comes from the transaction's flushes (txn.c), not
+		 * from an fsync per object. */
+		git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 0);
 		libgit2_ready = 1;
 	}
 }
@@ -354,7 +354,7 @@ static int use_fast_objects(cc_repo *repo)
 
 	if (git_repository_odb(&odb, repo->git) < 0 ||
 	    cc_buf_printf(&dir, "%sobjects", git_repository_path(repo->git)) < 0 ||
-	    git_odb_backend_loose(&loose, dir.ptr, 1, 1, 0, 0) < 0 ||
+	    git_odb_backend_loose(&loose, dir.ptr, 1, 0, 0, 0) < 0 ||
 	    git_odb_add_backend(odb, loose, 100) < 0) {
 		rc = cc_error_git(CC_EIO, "cannot open the object database");
 		if (loose)

@@ -474,8 +474,9 @@ static int journal_add(cc_txn *txn, const char *relpath)
 	}
 	if ((rc = cc_buf_printf(&line, "%s\n", relpath)) < 0)
 		goto done;
-	if (write(txn->journal_fd, line.ptr, line.size) != (ssize_t)line.size ||
-	    fdatasync(txn->journal_fd) < 0)
+	/* Not flushed line by line: the commit's flush covers the journal with
+	 * everything else, and a killed process leaves it in the page cache. */
+	if (write(txn->journal_fd, line.ptr, line.size) != (ssize_t)line.size)
 		rc = cc_error_errno(CC_EIO, "cannot write the journal");
 done:
 	cc_buf_dispose(&path);
@@ -527,7 +528,7 @@ int cc_txn_write(cc_txn *txn, const char *relpath, const void *data, size_t len,
 	u->removed = 0;
 	if ((rc = cc_fs_mkdir_parents(path.ptr, strncmp(relpath, "keys/", 5) == 0 ? 0700 : 0755)) < 0)
 		goto done;
-	rc = cc_fs_write_atomic(path.ptr, data, len, mode);
+	rc = cc_fs_write_atomic_nosync(path.ptr, data, len, mode);
 done:
 	cc_buf_dispose(&path);
 	return rc;
@@ -623,6 +624,57 @@ static int remove_journal(cc_txn *txn)
 	return rc;
 }
 
+/* Flush the file systems of the work tree and of the git directory. */
+static int flush(cc_repo *repo)
+{
+	const char *gitdir = git_repository_path(cc_repo_git(repo));
+	struct stat a, b;
+	int rc = cc_fs_syncfs(cc_repo_workdir(repo));
+
+	if (rc == 0 && stat(cc_repo_workdir(repo), &a) == 0 && stat(gitdir, &b) == 0 &&
+	    a.st_dev != b.st_dev)
+		rc = cc_fs_syncfs(gitdir);
+	return rc;
+}
+
+/*
+ * Point HEAD's branch (or a detached HEAD) at `commit`, provided it still
+ * points at `expected` (NULL: an unborn branch): another git writer in
+ * between makes this fail rather than lose its commit.
+ */
+static int move_head(cc_repo *repo, const git_oid *commit, const git_oid *expected,
+		     const char *summary)
+{
+	git_repository *git = cc_repo_git(repo);
+	git_reference *head = NULL, *moved = NULL;
+	cc_buf log = CC_BUF_INIT;
+	int rc = 0, err;
+
+	cc_buf_printf(&log, "commit: %s", summary);
+	if (git_reference_lookup(&head, git, "HEAD") < 0) {
+		rc = cc_error_git(CC_EIO, "cannot read HEAD");
+		goto done;
+	}
+	if (git_reference_type(head) == GIT_REFERENCE_SYMBOLIC) {
+		const char *branch = git_reference_symbolic_target(head);
+
+		err = expected ? git_reference_create_matching(&moved, git, branch, commit, 1, expected,
+							       cc_buf_cstr(&log))
+			       : git_reference_create(&moved, git, branch, commit, 0, cc_buf_cstr(&log));
+	} else {
+		err = git_repository_set_head_detached(git, commit);
+	}
+	if (err < 0)
+		rc = cc_error_git(err == GIT_EMODIFIED ? CC_ELOCKED : CC_EIO,
+				  "cannot move HEAD to the new commit (did a git command change "
+				  "the branch meanwhile?)");
+done:
+	git_reference_free(head);
+	git_reference_free(moved);
+	cc_buf_dispose(&log);
+	return rc;
+}
+
 int cc_txn_commit(cc_txn *txn, const char *summary, const char *body)
 {
 	git_repository *git = cc_repo_git(txn->repo);
@@ -641,7 +693,7 @@ int cc_txn_commit(cc_txn *txn, const char *summary, const char *body)
 		char mark[64];
 		int len = snprintf(mark, sizeof(mark), "#commit %lld\n", (long long)time(NULL));
 
-		if (write(txn->journal_fd, mark, (size_t)len) != len || fdatasync(txn->journal_fd) < 0) {
+		if (write(txn->journal_fd, mark, (size_t)len) != len) {
 			rc = cc_error_errno(CC_EIO, "cannot write the journal");
 			goto done;
 		}
@@ -673,11 +725,18 @@ int cc_txn_commit(cc_txn *txn, const char *summary, const char *body)
 				   cc_buf_cstr(&txn->trailers));
 	if (rc < 0)
 		goto done;
-	if (git_commit_create(&commit_id, git, "HEAD", sig, sig, NULL, message.ptr, tree,
+	if (git_commit_create(&commit_id, git, NULL, sig, sig, NULL, message.ptr, tree,
 			      parent ? 1 : 0, (const git_commit **)&parent) < 0) {
 		rc = cc_error_git(CC_EIO, "cannot commit");
 		goto done;
 	}
+	/* Durability, in order: objects, work tree and journal on disk before
+	 * the branch moves; the branch on disk before the journal goes. */
+	if ((rc = flush(txn->repo)) < 0 ||
+	    (rc = move_head(txn->repo, &commit_id, parent ? git_commit_id(parent) : NULL,
+			    summary)) < 0 ||
+	    (rc = flush(txn->repo)) < 0)
+		goto done;
 	/* Committed: from here on the work tree is HEAD's, whatever happens. */
 	index_sync(txn->repo, tree, txn->updates, txn->count);
 	if (remove_journal(txn) < 0)
