@@ -115,3 +115,9 @@ demo:
 
 clean:
 	rm -rf build
+
+# The in-process issuance limit (OpenSSL only) that scripts/bench/b0002-issue.sh
+# compares certctl issue with; the script builds it with `make build/bench-issue-inproc`.
+$(O)/bench-issue-inproc: scripts/bench/issue-inproc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags openssl) -o $@ $< $(ALL_LDFLAGS) $(shell pkg-config --libs openssl)

@@ -215,64 +215,82 @@ static int batch_items(cc_node **out, const char *path, const cc_buf *text)
 	return rc;
 }
 
+/*
+ * Commits of a batch are published in groups: each certificate is its own
+ * commit, but the branch moves (and the disk is flushed) once per group.
+ */
+#define BATCH_GROUP 100
+
+/* Publish what the open group has; a failed item was rolled back before. */
+static int publish(cc_txn **txn)
+{
+	int rc = 0;
+
+	if (!*txn)
+		return 0;
+	if (cc_txn_commits(*txn) == 0)
+		cc_txn_abort(*txn);
+	else if (cc_txn_commit(*txn, NULL, NULL) < 0)
+		rc = cli_lib_error();
+	*txn = NULL;
+	return rc;
+}
+
 static int run_batch(struct issue_run *run)
 {
 	cc_buf text = CC_BUF_INIT, summary = CC_BUF_INIT;
 	cc_node *items = NULL;
 	cc_txn *txn = NULL;
+	size_t in_group = 0;
 	int rc;
 
 	if ((rc = cli_read_file(run->args->batch, 64 << 20, &text)) ||
 	    (rc = batch_items(&items, run->args->batch, &text)))
 		goto done;
-	if (run->args->one_commit && cc_txn_begin(&txn, run->repo, "issue") < 0) {
+	if (cc_repo_batch_objects(run->repo) < 0) {
 		rc = cli_lib_error();
 		goto done;
 	}
 	for (size_t i = 0; i < cc_node_count(items); i++) {
 		cc_definition *def = NULL;
 		cc_cert *cert = NULL;
-		int from_yaml;
+		int from_yaml, failed;
 
 		if ((rc = batch_definition(&def, run, cc_node_at(items, i), &from_yaml)))
 			goto done;
-		if (run->args->one_commit) {
-			if ((from_yaml && cc_definition_save(txn, def) < 0) ||
-			    issue_one(run, txn, def, &cert, NULL) < 0) {
-				cc_definition_free(def);
-				rc = cli_lib_error();
-				goto done;
-			}
-			run->issued++;
-			report(run, def, cert);
-		} else if (from_yaml) {
-			/* The definition and its certificate: one commit. */
-			cc_txn *one = NULL;
-
-			if (cc_txn_begin(&one, run->repo, "issue") < 0 ||
-			    cc_definition_save(one, def) < 0 || issue_one(run, one, def, &cert, NULL) < 0) {
-				cc_txn_abort(one);
-				cc_definition_free(def);
-				rc = cli_lib_error();
-				goto done;
-			}
+		if (!txn && cc_txn_begin(&txn, run->repo, "issue") < 0) {
+			cc_definition_free(def);
+			rc = cli_lib_error();
+			goto done;
+		}
+		failed = (from_yaml && cc_definition_save(txn, def) < 0) ||
+			 issue_one(run, txn, def, &cert, NULL) < 0;
+		if (!failed && !run->args->one_commit) {
 			summary_for(&summary, run, def, cert);
-			if (cc_txn_commit(one, summary.ptr, "The definition was written by the batch.") < 0) {
-				cc_cert_free(cert);
-				cc_definition_free(def);
-				rc = cli_lib_error();
-				goto done;
-			}
-			run->issued++;
-			report(run, def, cert);
-		} else if ((rc = issue_committed(run, def, &cert, NULL))) {
+			failed = cc_txn_checkpoint(txn, summary.ptr,
+						   from_yaml ? "The definition was written by the batch."
+							     : NULL) < 0;
+		}
+		if (failed) {
+			rc = cli_lib_error();
+			/* What was issued before this item stays (one commit each). */
+			if (!run->args->one_commit && cc_txn_rollback_pending(txn) == 0)
+				publish(&txn);
+			cc_cert_free(cert);
 			cc_definition_free(def);
 			goto done;
 		}
+		run->issued++;
+		report(run, def, cert);
 		cc_cert_free(cert);
 		cc_definition_free(def);
+		if (!run->args->one_commit && ++in_group == BATCH_GROUP) {
+			if ((rc = publish(&txn)))
+				goto done;
+			in_group = 0;
+		}
 	}
-	if (txn) {
+	if (run->args->one_commit && txn) {
 		cc_buf_clear(&summary);
 		cc_buf_printf(&summary, "issue: %zu certificates issued in one batch", run->issued);
 		rc = cc_txn_commit(txn, summary.ptr, NULL);
@@ -282,7 +300,7 @@ static int run_batch(struct issue_run *run)
 			goto done;
 		}
 	}
-	rc = EXIT_OK;
+	rc = publish(&txn);
 done:
 	cc_txn_abort(txn);
 	cc_node_free(items);

@@ -47,6 +47,9 @@ git_repository *cc_repo_git(cc_repo *repo);
 const char *cc_repo_statedir(const cc_repo *repo);
 /* The passphrase that encrypts key files, after cc_repo_unlock(); borrowed. */
 const cc_secret *cc_repo_key_passphrase(cc_repo *repo);
+/* Batch mode: write the objects held in memory as one pack / drop them. */
+int cc_repo_write_objects(cc_repo *repo);
+void cc_repo_discard_objects(cc_repo *repo);
 /* The 32-byte AES key of key files, scrypt(secret, salt); NULL until unlocked. */
 const unsigned char *cc_repo_kek(cc_repo *repo);
 /* Scrypt parameters and salt of this repository's key files. */

@@ -16,6 +16,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <git2/sys/odb_backend.h>
+#include <git2/sys/mempack.h>
 #include "internal.h"
 
 #define CONFIG_PATH ".certctl/config.yaml"
@@ -39,6 +40,7 @@ struct cc_repo {
 	char check[65];
 	cc_secret *passphrase; /* the repository secret, after unlock */
 	unsigned char kek[KDF_KEY_LEN]; /* scrypt(secret, salt), after unlock */
+	git_odb_backend *mempack; /* batch mode: new objects wait here for one pack */
 };
 
 static int libgit2_ready;
@@ -165,6 +167,53 @@ int cc_repo_secret_dir(cc_buf *out, const char *override)
 		return cc_error_set(CC_ENOTFOUND, "no home directory for the repository secret "
 				    "(set CERTCTL_SECRET_DIR or XDG_CONFIG_HOME)");
 	return cc_buf_printf(out, "%s/.config/certctl/secrets", home);
+}
+
+int cc_repo_batch_objects(cc_repo *repo)
+{
+	git_odb *odb = NULL;
+	int rc = 0;
+
+	if (repo->mempack)
+		return 0;
+	if (git_repository_odb(&odb, repo->git) < 0 || git_mempack_new(&repo->mempack) < 0 ||
+	    git_odb_add_backend(odb, repo->mempack, 1000) < 0) {
+		rc = cc_error_git(CC_EIO, "cannot prepare the object database for a batch");
+		repo->mempack = NULL; /* the odb owns it once added */
+	}
+	git_odb_free(odb);
+	return rc;
+}
+
+int cc_repo_write_objects(cc_repo *repo)
+{
+	git_buf pack = GIT_BUF_INIT;
+	git_odb *odb = NULL;
+	git_odb_writepack *writer = NULL;
+	git_indexer_progress stats;
+	int rc = 0;
+
+	if (!repo->mempack)
+		return 0;
+	if (git_mempack_dump(&pack, repo->git, repo->mempack) < 0 ||
+	    git_repository_odb(&odb, repo->git) < 0 ||
+	    git_odb_write_pack(&writer, odb, NULL, NULL) < 0 ||
+	    writer->append(writer, pack.ptr, pack.size, &stats) < 0 ||
+	    writer->commit(writer, &stats) < 0)
+		rc = cc_error_git(CC_EIO, "cannot write the batch's objects");
+	else
+		git_mempack_reset(repo->mempack);
+	if (writer)
+		writer->free(writer);
+	git_odb_free(odb);
+	git_buf_dispose(&pack);
+	return rc;
+}
+
+void cc_repo_discard_objects(cc_repo *repo)
+{
+	if (repo->mempack)
+		git_mempack_reset(repo->mempack);
 }
 
 int cc_repo_secret_path(const cc_repo *repo, cc_buf *out)

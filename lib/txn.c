@@ -18,10 +18,12 @@
 #include <unistd.h>
 #include "internal.h"
 
+/* A path the transaction touched, with its latest content. */
 typedef struct {
 	char *path;
 	git_oid blob;
 	int removed;
+	int pending; /* changed since the last checkpoint */
 } txn_update;
 
 struct cc_txn {
@@ -29,9 +31,17 @@ struct cc_txn {
 	char *operation;
 	int lock_fd;
 	int journal_fd;
-	txn_update *updates;
+	txn_update *updates;   /* every path touched, in order */
 	size_t count, alloc;
+	size_t *slots;         /* hash of paths -> index + 1 */
+	size_t nslots;
+	size_t *pending;       /* indexes changed since the last checkpoint */
+	size_t npending, pending_alloc;
 	cc_buf trailers;
+	/* The commits made so far (checkpoints) on top of HEAD as it was. */
+	git_oid head, head_tree, tip, tip_tree;
+	int has_head, has_tip;
+	size_t commits;
 };
 
 /* Private key files (keys/ID.pem) are 0600; everything else is 0644. */
@@ -431,7 +441,20 @@ int cc_txn_begin(cc_txn **out, cc_repo *repo, const char *operation)
 	/* A journal under a lock we could take belongs to a dead process. */
 	if ((rc = cc_repo_recover(repo, NULL)) < 0)
 		goto done;
-	rc = wait_git_locks(repo);
+	if ((rc = wait_git_locks(repo)) < 0)
+		goto done;
+	{
+		git_tree *tree = NULL;
+		git_commit *head = NULL;
+
+		if ((rc = head_tree_lookup(&tree, &head, repo)) == 0 && head) {
+			txn->head = *git_commit_id(head);
+			txn->head_tree = *git_tree_id(tree);
+			txn->has_head = 1;
+		}
+		git_tree_free(tree);
+		git_commit_free(head);
+	}
 done:
 	cc_buf_dispose(&path);
 	if (rc < 0) {
@@ -451,7 +474,7 @@ cc_repo *cc_txn_repo(cc_txn *txn)
 
 size_t cc_txn_changes(const cc_txn *txn)
 {
-	return txn->count;
+	return txn->npending;
 }
 
 /* Record `relpath` in the journal (durably) before touching it. */
@@ -460,9 +483,6 @@ static int journal_add(cc_txn *txn, const char *relpath)
 	cc_buf path = CC_BUF_INIT, line = CC_BUF_INIT;
 	int rc = 0;
 
-	for (size_t i = 0; i < txn->count; i++)
-		if (strcmp(txn->updates[i].path, relpath) == 0)
-			return 0;
 	if (txn->journal_fd < 0) {
 		if ((rc = state_path(&path, txn->repo, "journal")) < 0)
 			goto done;
@@ -484,25 +504,103 @@ done:
 	return rc;
 }
 
+static size_t path_hash(const char *path)
+{
+	size_t h = 1469598103934665603ULL;
+
+	for (; *path; path++)
+		h = (h ^ (unsigned char)*path) * 1099511628211ULL;
+	return h;
+}
+
+/* The index of `relpath` in txn->updates, or (size_t)-1. */
+static size_t update_find(const cc_txn *txn, const char *relpath)
+{
+	if (!txn->nslots)
+		return (size_t)-1;
+	for (size_t i = path_hash(relpath) & (txn->nslots - 1);; i = (i + 1) & (txn->nslots - 1)) {
+		if (!txn->slots[i])
+			return (size_t)-1;
+		if (!strcmp(txn->updates[txn->slots[i] - 1].path, relpath))
+			return txn->slots[i] - 1;
+	}
+}
+
+static int slots_grow(cc_txn *txn)
+{
+	size_t nslots = txn->nslots ? txn->nslots * 2 : 64;
+	size_t *slots = calloc(nslots, sizeof(*slots));
+
+	if (!slots)
+		return -1;
+	for (size_t k = 0; k < txn->count; k++) {
+		size_t i = path_hash(txn->updates[k].path) & (nslots - 1);
+
+		while (slots[i])
+			i = (i + 1) & (nslots - 1);
+		slots[i] = k + 1;
+	}
+	free(txn->slots);
+	txn->slots = slots;
+	txn->nslots = nslots;
+	return 0;
+}
+
+/*
+ * The update of `relpath`, journaled before its first change and marked
+ * pending for the next checkpoint.  NULL when out of memory or the journal
+ * cannot be written (the error is set).
+ */
 static txn_update *update_slot(cc_txn *txn, const char *relpath)
 {
-	for (size_t i = 0; i < txn->count; i++)
-		if (strcmp(txn->updates[i].path, relpath) == 0)
-			return &txn->updates[i];
-	if (txn->count == txn->alloc) {
-		size_t alloc = txn->alloc ? txn->alloc * 2 : 8;
-		txn_update *u = realloc(txn->updates, alloc * sizeof(*u));
+	size_t k = update_find(txn, relpath);
+	txn_update *u;
 
-		if (!u)
+	if (k == (size_t)-1) {
+		if (journal_add(txn, relpath) < 0)
 			return NULL;
-		txn->updates = u;
-		txn->alloc = alloc;
+		if ((txn->count + 1) * 2 > txn->nslots && slots_grow(txn) < 0)
+			goto oom;
+		if (txn->count == txn->alloc) {
+			size_t alloc = txn->alloc ? txn->alloc * 2 : 8;
+			txn_update *grown = realloc(txn->updates, alloc * sizeof(*grown));
+
+			if (!grown)
+				goto oom;
+			txn->updates = grown;
+			txn->alloc = alloc;
+		}
+		k = txn->count;
+		memset(&txn->updates[k], 0, sizeof(txn_update));
+		if (!(txn->updates[k].path = strdup(relpath)))
+			goto oom;
+		txn->count++;
+		{
+			size_t i = path_hash(relpath) & (txn->nslots - 1);
+
+			while (txn->slots[i])
+				i = (i + 1) & (txn->nslots - 1);
+			txn->slots[i] = k + 1;
+		}
 	}
-	memset(&txn->updates[txn->count], 0, sizeof(txn_update));
-	txn->updates[txn->count].path = strdup(relpath);
-	if (!txn->updates[txn->count].path)
-		return NULL;
-	return &txn->updates[txn->count++];
+	u = &txn->updates[k];
+	if (!u->pending) {
+		if (txn->npending == txn->pending_alloc) {
+			size_t alloc = txn->pending_alloc ? txn->pending_alloc * 2 : 16;
+			size_t *grown = realloc(txn->pending, alloc * sizeof(*grown));
+
+			if (!grown)
+				goto oom;
+			txn->pending = grown;
+			txn->pending_alloc = alloc;
+		}
+		txn->pending[txn->npending++] = k;
+		u->pending = 1;
+	}
+	return u;
+oom:
+	cc_error_set(CC_ERROR, "out of memory");
+	return NULL;
 }
 
 int cc_txn_write(cc_txn *txn, const char *relpath, const void *data, size_t len, unsigned mode)
@@ -518,10 +616,8 @@ int cc_txn_write(cc_txn *txn, const char *relpath, const void *data, size_t len,
 		rc = cc_error_git(CC_EIO, "cannot store '%s'", relpath);
 		goto done;
 	}
-	if ((rc = journal_add(txn, relpath)) < 0)
-		goto done;
 	if (!(u = update_slot(txn, relpath))) {
-		rc = cc_error_set(CC_ERROR, "out of memory");
+		rc = CC_ERROR;
 		goto done;
 	}
 	u->blob = oid;
@@ -546,10 +642,8 @@ int cc_txn_remove(cc_txn *txn, const char *relpath)
 		rc = cc_error_set(CC_ENOTFOUND, "'%s' does not exist", relpath);
 		goto done;
 	}
-	if ((rc = journal_add(txn, relpath)) < 0)
-		goto done;
 	if (!(u = update_slot(txn, relpath))) {
-		rc = cc_error_set(CC_ERROR, "out of memory");
+		rc = CC_ERROR;
 		goto done;
 	}
 	u->removed = 1;
@@ -603,6 +697,8 @@ static void txn_free(cc_txn *txn)
 	for (size_t i = 0; i < txn->count; i++)
 		free(txn->updates[i].path);
 	free(txn->updates);
+	free(txn->slots);
+	free(txn->pending);
 	free(txn->operation);
 	cc_buf_dispose(&txn->trailers);
 	free(txn);
@@ -675,43 +771,35 @@ done:
 	return rc;
 }
 
-int cc_txn_commit(cc_txn *txn, const char *summary, const char *body)
+int cc_txn_checkpoint(cc_txn *txn, const char *summary, const char *body)
 {
 	git_repository *git = cc_repo_git(txn->repo);
 	cc_git_change *changes = NULL;
-	git_tree *base = NULL, *tree = NULL;
+	git_tree *tree = NULL;
 	git_commit *parent = NULL;
 	git_signature *sig = NULL;
 	cc_buf message = CC_BUF_INIT;
+	const git_oid *base = txn->has_tip ? &txn->tip_tree : txn->has_head ? &txn->head_tree : NULL;
+	const git_oid *parent_id = txn->has_tip ? &txn->tip : txn->has_head ? &txn->head : NULL;
 	git_oid tree_id, commit_id;
 	int rc = 0;
 
-	if ((rc = head_tree_lookup(&base, &parent, txn->repo)) < 0)
-		goto done;
-	/* From here on git's own lock files may be ours if we die. */
-	if (txn->journal_fd >= 0) {
-		char mark[64];
-		int len = snprintf(mark, sizeof(mark), "#commit %lld\n", (long long)time(NULL));
+	if (!summary || !*summary || strchr(summary, '\n'))
+		return cc_error_set(CC_EINVALID, "a commit needs a one-line summary");
+	changes = calloc(txn->npending ? txn->npending : 1, sizeof(*changes));
+	if (!changes)
+		return cc_error_set(CC_ERROR, "out of memory");
+	for (size_t i = 0; i < txn->npending; i++) {
+		txn_update *u = &txn->updates[txn->pending[i]];
 
-		if (write(txn->journal_fd, mark, (size_t)len) != len) {
-			rc = cc_error_errno(CC_EIO, "cannot write the journal");
-			goto done;
-		}
+		changes[i].path = u->path;
+		changes[i].id = u->blob;
+		changes[i].remove = u->removed;
 	}
-	changes = calloc(txn->count ? txn->count : 1, sizeof(*changes));
-	if (!changes) {
-		rc = cc_error_set(CC_ERROR, "out of memory");
+	if ((rc = cc_git_tree_apply(&tree_id, git, base, changes, txn->npending)) < 0)
 		goto done;
-	}
-	for (size_t i = 0; i < txn->count; i++) {
-		changes[i].path = txn->updates[i].path;
-		changes[i].id = txn->updates[i].blob;
-		changes[i].remove = txn->updates[i].removed;
-	}
-	if ((rc = cc_git_tree_apply(&tree_id, git, base ? git_tree_id(base) : NULL, changes,
-				    txn->count)) < 0)
-		goto done;
-	if (git_tree_lookup(&tree, git, &tree_id) < 0) {
+	if (git_tree_lookup(&tree, git, &tree_id) < 0 ||
+	    (parent_id && git_commit_lookup(&parent, git, parent_id) < 0)) {
 		rc = cc_error_git(CC_EIO, "cannot read the commit tree");
 		goto done;
 	}
@@ -730,25 +818,101 @@ int cc_txn_commit(cc_txn *txn, const char *summary, const char *body)
 		rc = cc_error_git(CC_EIO, "cannot commit");
 		goto done;
 	}
-	/* Durability, in order: objects, work tree and journal on disk before
-	 * the branch moves; the branch on disk before the journal goes. */
-	if ((rc = flush(txn->repo)) < 0 ||
-	    (rc = move_head(txn->repo, &commit_id, parent ? git_commit_id(parent) : NULL,
-			    summary)) < 0 ||
-	    (rc = flush(txn->repo)) < 0)
-		goto done;
-	/* Committed: from here on the work tree is HEAD's, whatever happens. */
-	index_sync(txn->repo, tree, txn->updates, txn->count);
-	if (remove_journal(txn) < 0)
-		cc_error_clear(); /* the next writer rolls forward to HEAD: harmless */
-	rc = 0;
+	txn->tip = commit_id;
+	txn->tip_tree = tree_id;
+	txn->has_tip = 1;
+	txn->commits++;
+	for (size_t i = 0; i < txn->npending; i++)
+		txn->updates[txn->pending[i]].pending = 0;
+	txn->npending = 0;
+	cc_buf_clear(&txn->trailers);
 done:
 	free(changes);
-	git_tree_free(base);
 	git_tree_free(tree);
 	git_commit_free(parent);
 	git_signature_free(sig);
 	cc_buf_dispose(&message);
+	return rc;
+}
+
+int cc_txn_rollback_pending(cc_txn *txn)
+{
+	git_repository *git = cc_repo_git(txn->repo);
+	const git_oid *base = txn->has_tip ? &txn->tip_tree : txn->has_head ? &txn->head_tree : NULL;
+	git_tree *tree = NULL;
+	int rc = 0;
+
+	if (base && git_tree_lookup(&tree, git, base) < 0)
+		return cc_error_git(CC_EIO, "cannot read the last commit's tree");
+	for (size_t i = 0; i < txn->npending && rc == 0; i++) {
+		txn_update *u = &txn->updates[txn->pending[i]];
+
+		rc = restore_path(txn->repo, tree, u->path);
+		u->pending = 0;
+		/* What the work tree holds again is the last commit's. */
+		if (tree) {
+			git_tree_entry *entry = NULL;
+
+			if (git_tree_entry_bypath(&entry, tree, u->path) == 0) {
+				u->blob = *git_tree_entry_id(entry);
+				u->removed = 0;
+			} else {
+				u->removed = 1;
+			}
+			git_tree_entry_free(entry);
+		} else {
+			u->removed = 1;
+		}
+	}
+	txn->npending = 0;
+	cc_buf_clear(&txn->trailers);
+	git_tree_free(tree);
+	return rc;
+}
+
+size_t cc_txn_commits(const cc_txn *txn)
+{
+	return txn->commits;
+}
+
+int cc_txn_commit(cc_txn *txn, const char *summary, const char *body)
+{
+	git_tree *tree = NULL;
+	int rc = 0;
+
+	if (summary)
+		rc = cc_txn_checkpoint(txn, summary, body);
+	else if (!txn->has_tip)
+		rc = cc_error_set(CC_EINVALID, "nothing to commit");
+	else if (txn->npending)
+		rc = cc_error_set(CC_EINVALID, "changes after the last commit of the transaction");
+	if (rc < 0)
+		goto done;
+	/* From here on git's own lock files may be ours if we die. */
+	if (txn->journal_fd >= 0) {
+		char mark[64];
+		int len = snprintf(mark, sizeof(mark), "#commit %lld\n", (long long)time(NULL));
+
+		if (write(txn->journal_fd, mark, (size_t)len) != len) {
+			rc = cc_error_errno(CC_EIO, "cannot write the journal");
+			goto done;
+		}
+	}
+	/* Durability, in order: objects, work tree and journal on disk before
+	 * the branch moves; the branch on disk before the journal goes. */
+	if ((rc = cc_repo_write_objects(txn->repo)) < 0 || (rc = flush(txn->repo)) < 0 ||
+	    (rc = move_head(txn->repo, &txn->tip, txn->has_head ? &txn->head : NULL,
+			    summary ? summary : "certctl")) < 0 ||
+	    (rc = flush(txn->repo)) < 0)
+		goto done;
+	/* Committed: from here on the work tree is HEAD's, whatever happens. */
+	if (git_tree_lookup(&tree, cc_repo_git(txn->repo), &txn->tip_tree) == 0)
+		index_sync(txn->repo, tree, txn->updates, txn->count);
+	if (remove_journal(txn) < 0)
+		cc_error_clear(); /* the next writer rolls forward to HEAD: harmless */
+	rc = 0;
+done:
+	git_tree_free(tree);
 	if (rc < 0) {
 		char saved[1024];
 		int code = cc_error_code();
@@ -777,6 +941,7 @@ void cc_txn_abort(cc_txn *txn)
 			txn->journal_fd = -1;
 		}
 		cc_repo_recover(txn->repo, NULL);
+		cc_repo_discard_objects(txn->repo);
 		cc_error_set(code, "%s", saved);
 	} else {
 		remove_journal(txn);

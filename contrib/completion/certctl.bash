@@ -1,8 +1,9 @@
 # bash completion for certctl(1)
 #
 # Completes commands, each command's options and their fixed values,
-# definition names (from "certctl list") and key ids (from "certctl key
-# list").  Install as /usr/share/bash-completion/completions/certctl, or
+# definition names (from "certctl list"), key ids (from "certctl key
+# list"), CA names (from "certctl ca list") and serial numbers (from
+# "certctl ca issued").  Install as /usr/share/bash-completion/completions/certctl, or
 # source it from ~/.bashrc.
 
 # Options that take a value in the next word (or after "=").
@@ -10,12 +11,20 @@ _certctl_valued="--from --clone --cn --org --ou --locality --state --country
 	--email --dns --ip --san-email --uri --key --key-id --provider --ca --profile
 	--product --validation --validity --renew-before --trust-set --mode
 	--process --check --sni --starttls --warning --critical --requester
-	--owner --notes --description -n --max-count -o --out --passphrase-file"
+	--owner --notes --description -n --max-count -o --out --passphrase-file
+	--path-len --permit-dns --exclude-dns --permit-ip --exclude-ip --parent
+	--csr-out --crl-url --ocsp-url --issuer-url --policy --max-validity
+	--cert --format --reason --batch --p12-out --p12-passphrase-file"
 
 # Whether option $1 takes a value.
 _certctl_is_valued()
 {
 	local word
+	# --chain names a file for "ca install" and is a flag for "ca export".
+	if [[ $1 == --chain ]]; then
+		[[ $command == ca && ${words[command_at + 1]} == install ]]
+		return
+	fi
 	for word in $_certctl_valued; do
 		[[ $word == "$1" ]] && return 0
 	done
@@ -40,6 +49,17 @@ _certctl_definitions()
 _certctl_keys()
 {
 	_certctl_run key list | awk '{print $1}'
+}
+
+_certctl_cas()
+{
+	_certctl_run ca list | awk '{print $1}'
+}
+
+# The serial numbers of the certificates CA $1 issued and did not revoke.
+_certctl_serials()
+{
+	_certctl_run ca issued "$1" | awk '$2 == "valid" {print $1}'
 }
 
 # Add the words of $1 that start with $cur.
@@ -78,7 +98,26 @@ _certctl_value()
 		_certctl_words "$(_certctl_keys)"
 		;;
 	--key)
-		_certctl_words "rsa rsa:2048 rsa:3072 rsa:4096 ecdsa ecdsa:P-256 ecdsa:P-384 ed25519"
+		if [[ $command == ca && ${words[command_at + 1]} == import ]]; then
+			_certctl_files
+		else
+			_certctl_words "rsa rsa:2048 rsa:3072 rsa:4096 ecdsa ecdsa:P-256 ecdsa:P-384 ed25519"
+		fi
+		;;
+	--ca | --parent)
+		_certctl_words "$(_certctl_cas)"
+		;;
+	--format)
+		_certctl_words "pem der"
+		;;
+	--reason)
+		_certctl_words "unspecified keyCompromise cACompromise affiliationChanged
+			superseded cessationOfOperation certificateHold removeFromCRL
+			privilegeWithdrawn aACompromise"
+		;;
+	--batch)
+		_certctl_files
+		_certctl_words "-"
 		;;
 	--profile)
 		_certctl_words "server client server+client"
@@ -95,7 +134,8 @@ _certctl_value()
 	--starttls)
 		_certctl_words "smtp imap pop3 ftp ldap postgres"
 		;;
-	-o | --out | --passphrase-file)
+	-o | --out | --passphrase-file | --cert | --chain | --csr-out | --p12-out | \
+		--p12-passphrase-file)
 		_certctl_files
 		;;
 	esac
@@ -129,7 +169,7 @@ _certctl()
 	fi
 	COMPREPLY=()
 
-	local commands="init define show list rm log fsck key help version"
+	local commands="init define show list rm log fsck key ca issue help version"
 	local _certctl_dir='' i=1 command='' command_at=0
 
 	# Global options come before the command.
@@ -173,13 +213,17 @@ _certctl()
 		return 0
 	fi
 
-	local verb='' first=$((command_at + 1))
-	if [[ $command == key ]]; then
+	local verb='' first=$((command_at + 1)) verbs=''
+	case $command in
+	key) verbs="list show generate import export" ;;
+	ca) verbs="init install import list show export default revoke crl issued" ;;
+	esac
+	if [[ -n $verbs ]]; then
 		if ((cword == command_at + 1)); then
 			if [[ $cur == -* ]]; then
 				_certctl_words "-h --help"
 			else
-				_certctl_words "list show generate import export"
+				_certctl_words "$verbs"
 			fi
 			return 0
 		fi
@@ -193,8 +237,8 @@ _certctl()
 		return 0
 	fi
 
-	# How many operands come before the word being completed.
-	local operands=0 j=$first
+	# How many operands come before the word being completed, and the first.
+	local operands=0 j=$first operand1=''
 	while ((j < cword)); do
 		case ${words[j]} in
 		--*=*) ;;
@@ -202,7 +246,7 @@ _certctl()
 			_certctl_is_valued "${words[j]}" && ((j++))
 			;;
 		*)
-			((operands++))
+			((operands++ == 0)) && operand1=${words[j]}
 			;;
 		esac
 		((j++))
@@ -259,6 +303,47 @@ _certctl()
 		options="-o --out --encrypt --passphrase-file -f --force"
 		operand='key'
 		;;
+	"ca init")
+		options="--cn --org --ou --locality --state --country --email --key
+			--validity --path-len --permit-dns --exclude-dns --permit-ip
+			--exclude-ip --parent --external --csr-out -f --force --crl-url
+			--ocsp-url --issuer-url --policy --max-validity"
+		;;
+	"ca install")
+		options="--cert --chain"
+		operand='ca'
+		;;
+	"ca import")
+		options="--cert --key --passphrase-file"
+		;;
+	"ca list")
+		options="--json"
+		;;
+	"ca show" | "ca issued")
+		options="--json"
+		operand='ca'
+		;;
+	"ca export")
+		options="--format --chain -o --out -f --force"
+		operand='ca'
+		;;
+	"ca default")
+		operand='ca'
+		;;
+	"ca revoke")
+		options="--reason"
+		operand='revoke'
+		;;
+	"ca crl")
+		options="-o --out -f --force"
+		operand='ca'
+		;;
+	issue)
+		options="--ca --self-signed --reuse-key --key-id --validity --profile
+			--p12-out --p12-passphrase-file -f --force --batch --one-commit
+			--json"
+		operand='definitions'
+		;;
 	help)
 		operand='command'
 		;;
@@ -272,10 +357,27 @@ _certctl()
 		_certctl_words "$options -q --quiet -v --verbose -h --help"
 		return 0
 	fi
+	case $operand in
+	definitions)
+		# issue takes any number of definitions.
+		_certctl_words "$(_certctl_definitions)"
+		return 0
+		;;
+	revoke)
+		# ca revoke CA SERIAL|DEF
+		if ((operands == 0)); then
+			_certctl_words "$(_certctl_cas)"
+		elif ((operands == 1)); then
+			_certctl_words "$(_certctl_definitions) $(_certctl_serials "$operand1")"
+		fi
+		return 0
+		;;
+	esac
 	((operands == 0)) || return 0
 	case $operand in
 	definition) _certctl_words "$(_certctl_definitions)" ;;
 	key) _certctl_words "$(_certctl_keys)" ;;
+	ca) _certctl_words "$(_certctl_cas)" ;;
 	command) _certctl_words "$commands" ;;
 	file) _certctl_files ;;
 	dir) _certctl_files -d ;;

@@ -71,6 +71,13 @@ int cc_repo_unlock(cc_repo *repo);
 int cc_repo_secret_path(const cc_repo *repo, cc_buf *out);
 
 /*
+ * Batch mode: the git objects of each commit publication go to one pack
+ * file instead of one loose file each (for commands that make many
+ * commits in one process).  Stays on until the repository is freed.
+ */
+int cc_repo_batch_objects(cc_repo *repo);
+
+/*
  * A value from .certctl/config.yaml by dotted path ("defaults.validity");
  * borrowed, NULL when absent or not a scalar.
  */

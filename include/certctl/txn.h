@@ -37,14 +37,33 @@ int cc_txn_remove(cc_txn *txn, const char *relpath);
 /* Add a "Key: value" trailer to the commit message. */
 int cc_txn_trailer(cc_txn *txn, const char *key, const char *value);
 
-/* Number of paths written or removed so far. */
+/* Number of paths written or removed since the last checkpoint. */
 size_t cc_txn_changes(const cc_txn *txn);
 
 /*
- * Commit everything written as one commit whose message is `summary`
- * (one line), an optional `body` and the trailers; release the lock and
- * free the transaction.  On failure the work tree is put back as
- * cc_txn_abort() would and the transaction is freed too.
+ * Make a commit of what was written since the last checkpoint (with
+ * `summary`, an optional `body` and the trailers added since), without
+ * moving the branch yet: a batch makes one commit per item and publishes
+ * them together with cc_txn_commit(txn, NULL, NULL), flushing once.
+ */
+int cc_txn_checkpoint(cc_txn *txn, const char *summary, const char *body);
+
+/*
+ * Put back what was written since the last checkpoint (a failed item of a
+ * batch), keeping the checkpoints.
+ */
+int cc_txn_rollback_pending(cc_txn *txn);
+
+/* The number of commits (checkpoints) made so far. */
+size_t cc_txn_commits(const cc_txn *txn);
+
+/*
+ * Commit what was written since the last checkpoint as one more commit
+ * whose message is `summary` (one line), an optional `body` and the
+ * trailers (with `summary` NULL: only publish the checkpoints), move the
+ * branch to the last commit, release the lock and free the transaction.
+ * On failure the work tree is put back as cc_txn_abort() would and the
+ * transaction is freed too.
  */
 int cc_txn_commit(cc_txn *txn, const char *summary, const char *body);
 
