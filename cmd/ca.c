@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 
 /* Commit a CA change with its trailers. */
@@ -79,7 +80,11 @@ static int ca_init(int argc, char **argv)
 	}
 	opts.parent = parent;
 	opts.external = external;
-	opts.path_len = path_len == (unsigned long)-1 ? -1 : path_len > 16 ? 17 : (int)path_len;
+	if (path_len != (unsigned long)-1 && path_len > 16) {
+		rc = cli_usage_error("ca init", "--path-len %lu is too large (16 at most)", path_len);
+		goto done;
+	}
+	opts.path_len = path_len == (unsigned long)-1 ? -1 : (int)path_len;
 	if ((key && cc_key_spec_parse(&opts.key, key) < 0) ||
 	    (validity && cc_duration_parse(&opts.validity, validity) < 0) ||
 	    (max_validity && cc_duration_parse(&opts.max_validity, max_validity) < 0)) {
@@ -99,17 +104,21 @@ static int ca_init(int argc, char **argv)
 		cc_buf_printf(&summary, "ca: %s: subordinate CA created under %s", argv[first], parent);
 	else
 		cc_buf_printf(&summary, "ca: %s: root CA created", argv[first]);
-	if (csr_out && (rc = cli_write_file(csr_out, csr.ptr, csr.size, 0644, force)))
+	if (csr_out && !force && access(csr_out, F_OK) == 0) {
+		rc = cli_error("'%s' exists (use --force to overwrite)", csr_out);
 		goto done;
+	}
 	rc = commit_ca(txn, argv[first], summary.ptr, NULL);
 	txn = NULL;
 	if (rc)
 		goto done;
+	if (csr_out && (rc = cli_write_file(csr_out, csr.ptr, csr.size, 0644, force)))
+		goto done;
 	if (external) {
 		cli_info("CA %s awaits its certificate: have the CSR signed (%s), then run\n"
 			 "  certctl ca install %s --cert FILE [--chain FILE]\n", argv[first],
-			 csr_out ? csr_out : "ca/NAME/request.csr", argv[first]);
-		if (!csr_out && !cli.quiet)
+			 csr_out ? csr_out : "also in ca/NAME/request.csr", argv[first]);
+		if (!csr_out)
 			fwrite(csr.ptr, 1, csr.size, stdout);
 	} else {
 		cli_info("%s\n", summary.ptr + 4);
@@ -511,8 +520,17 @@ static int ca_revoke(int argc, char **argv)
 		rc = cli_lib_error();
 		goto done;
 	}
-	cc_buf_printf(&summary, "ca: %s: certificate %s%s%s%s revoked (%s)", cc_ca_name(ca), serial,
-		      definition ? " of " : "", definition ? definition : "", "",
+	{
+		/* The serial as the index writes it: upper-case hex, no separators. */
+		char *p = serial, *q = serial;
+
+		for (; *p; p++)
+			if (*p != ':' && *p != ' ')
+				*q++ = (char)(*p >= 'a' && *p <= 'f' ? *p - 32 : *p);
+		*q = '\0';
+	}
+	cc_buf_printf(&summary, "ca: %s: certificate %s%s%s revoked (%s)", cc_ca_name(ca), serial,
+		      definition ? " of " : "", definition ? definition : "",
 		      cc_revocation_reason_name(reason));
 	rc = commit_ca(txn, cc_ca_name(ca), summary.ptr, NULL);
 	txn = NULL;
@@ -555,12 +573,16 @@ static int ca_crl(int argc, char **argv)
 		rc = cli_lib_error();
 		goto done;
 	}
-	if (out && (rc = cli_write_file(out, pem.ptr, pem.size, 0644, force)))
+	if (out && strcmp(out, "-") && !force && access(out, F_OK) == 0) {
+		rc = cli_error("'%s' exists (use --force to overwrite)", out);
 		goto done;
+	}
 	cc_buf_printf(&summary, "ca: %s: CRL published", cc_ca_name(ca));
 	rc = commit_ca(txn, cc_ca_name(ca), summary.ptr, NULL);
 	txn = NULL;
-	if (rc == EXIT_OK && !out && !cli.quiet)
+	if (rc == EXIT_OK && out)
+		rc = cli_write_file(out, pem.ptr, pem.size, 0644, force);
+	else if (rc == EXIT_OK)
 		fwrite(pem.ptr, 1, pem.size, stdout);
 done:
 	cc_txn_abort(txn);

@@ -54,10 +54,26 @@ static int ca_for(struct issue_run *run, const cc_definition *def)
 	return cc_ca_load(&run->ca, run->repo, want);
 }
 
+/* The type of the definition's provider ("builtin", "manual", "acme"...). */
+static const char *provider_type(const cc_repo *repo, const cc_definition *def)
+{
+	const cc_node *provider = cc_node_get(cc_node_get(cc_repo_config(repo), "providers"),
+					      def->provider ? def->provider : "builtin");
+
+	return provider ? cc_node_scalar(cc_node_get(provider, "type")) : NULL;
+}
+
 /* Issue one definition inside `txn` (which the caller commits). */
 static int issue_one(struct issue_run *run, cc_txn *txn, const cc_definition *def,
 		     cc_cert **cert_out, cc_key **key_out)
 {
+	const char *type = provider_type(run->repo, def);
+
+	/* A definition acquired elsewhere is issued here only when asked for. */
+	if (!run->args->self_signed && !run->args->ca && type && strcmp(type, "builtin") != 0)
+		return cc_error_set(CC_EINVALID, "definition '%s' acquires from provider '%s' (%s); "
+				    "give --ca NAME to issue from a built-in CA instead",
+				    def->name, def->provider, type);
 	if (ca_for(run, def) < 0)
 		return CC_ERROR;
 	if (cc_issue(txn, run->ca, def, &run->opts, cert_out, key_out) < 0)
@@ -115,8 +131,6 @@ static int batch_definition(cc_definition **out, struct issue_run *run, const cc
 			    int *from_yaml)
 {
 	const char *name;
-	cc_buf text = CC_BUF_INIT;
-	int rc;
 
 	*out = NULL;
 	*from_yaml = 0;
@@ -130,53 +144,28 @@ static int batch_definition(cc_definition **out, struct issue_run *run, const cc
 		return cli_error("%s:%u:%u: a batch item is a definition name or a mapping with "
 				 "'name'", cc_node_file(item), cc_node_line(item),
 				 cc_node_column(item));
-	/* The mapping minus "name" is the definition's YAML. */
-	for (size_t i = 0; i < cc_node_count(item); i++) {
-		const cc_node *value = cc_node_at(item, i);
-		const char *key = cc_node_key_at(item, i);
-
-		if (!strcmp(key, "name"))
-			continue;
-		if (cc_node_kind(value) != CC_NODE_SCALAR) {
-			rc = cli_error("%s:%u:%u: in batch items, give '%s' in flow style on one line "
-				       "(e.g. %s: {cn: x})", cc_node_file(value), cc_node_line(value),
-				       cc_node_column(value), key, key);
-			goto done;
-		}
-		cc_buf_printf(&text, "%s: \"", key);
-		for (const char *p = cc_node_scalar(value); *p; p++) {
-			if (*p == '"' || *p == '\\')
-				cc_buf_putc(&text, '\\');
-			cc_buf_putc(&text, *p);
-		}
-		cc_buf_puts(&text, "\"\n");
-	}
-	/* A name alone certifies that name, as with define. */
-	if (!cc_node_get(item, "subject") && !cc_node_get(item, "san") && strchr(name, '.') &&
-	    cc_dns_name_valid(name, 0))
-		cc_buf_printf(&text, "subject: {cn: \"%s\"}\nsan: {dns: [\"%s\"]}\n", name, name);
-	if (cc_definition_parse(out, run->repo, name, cc_buf_cstr(&text), text.size,
-				cc_node_file(item)) < 0) {
-		rc = cli_lib_error();
-		goto done;
-	}
+	if (cc_definition_from_node(out, run->repo, name, item, "name") < 0)
+		return cli_lib_error();
 	*from_yaml = 1;
-	rc = 0;
-done:
-	cc_buf_dispose(&text);
-	return rc;
+	return 0;
 }
 
 /* Names one per line (# comments), or a YAML sequence. */
 static int batch_items(cc_node **out, const char *path, const cc_buf *text)
 {
-	const char *t = cc_buf_cstr(text);
-	size_t skip = strspn(t, " \t\r\n");
+	const char *t = cc_buf_cstr(text), *first = t;
 	cc_buf yaml = CC_BUF_INIT;
 	int rc;
 
 	*out = NULL;
-	if (t[skip] == '-' || t[skip] == '[') {
+	/* The first line that is neither blank nor a comment tells the form. */
+	for (;;) {
+		first += strspn(first, " \t\r\n");
+		if (*first != '#')
+			break;
+		first += strcspn(first, "\n");
+	}
+	if (*first == '-' || *first == '[') {
 		if (cc_node_parse(out, t, text->size, strcmp(path, "-") ? path : "<stdin>") < 0)
 			return cli_lib_error();
 		if (cc_node_kind(*out) != CC_NODE_SEQUENCE) {
@@ -311,17 +300,14 @@ done:
 
 /* --p12-out: the key, certificate and chain for a browser or curl. */
 static int write_p12(struct issue_run *run, const cc_definition *def, const cc_cert *cert,
-		     const cc_key *key)
+		     const cc_key *key, const cc_secret *pass)
 {
-	cc_secret *pass = NULL;
 	cc_cert *current = NULL;
 	cc_cert **chain = NULL;
 	size_t nchain = 0;
 	cc_buf p12 = CC_BUF_INIT;
 	int rc;
 
-	if ((rc = cli_passphrase(&pass, run->args->p12_pass_file, "CERTCTL_P12_PASSPHRASE", 1)))
-		return rc;
 	if (cc_cert_current(&current, &chain, &nchain, run->repo, def->name) < 0 ||
 	    cc_pkcs12_build(&p12, key, cert, chain, nchain, pass, def->name) < 0) {
 		rc = cli_lib_error();
@@ -332,7 +318,6 @@ done:
 	cc_buf_dispose_secure(&p12);
 	cc_cert_free(current);
 	cc_cert_list_free(chain, nchain);
-	cc_secret_free(pass);
 	return rc;
 }
 
@@ -340,6 +325,7 @@ int cmd_issue(int argc, char **argv)
 {
 	struct issue_args a;
 	struct issue_run run;
+	cc_secret *p12_pass = NULL;
 	int first, rc;
 
 	memset(&a, 0, sizeof(a));
@@ -397,8 +383,21 @@ int cmd_issue(int argc, char **argv)
 			return cli_error("--profile: %s", cc_error_last());
 		run.opts.profile = (int)p;
 	}
-	if ((rc = cli_open_repo(&run.repo)))
+	/* Everything --p12-out needs is checked before anything is issued. */
+	if (a.p12_out) {
+		FILE *exists = a.force ? NULL : fopen(a.p12_out, "r");
+
+		if (exists) {
+			fclose(exists);
+			return cli_error("'%s' exists (use --force to overwrite)", a.p12_out);
+		}
+		if ((rc = cli_passphrase(&p12_pass, a.p12_pass_file, "CERTCTL_P12_PASSPHRASE", 1)))
+			return rc;
+	}
+	if ((rc = cli_open_repo(&run.repo))) {
+		cc_secret_free(p12_pass);
 		return rc;
+	}
 	if (cc_repo_unlock(run.repo) < 0) {
 		rc = cli_lib_error();
 		goto done;
@@ -419,7 +418,7 @@ int cmd_issue(int argc, char **argv)
 			}
 			rc = issue_committed(&run, def, &cert, &key);
 			if (rc == 0 && a.p12_out)
-				rc = write_p12(&run, def, cert, key);
+				rc = write_p12(&run, def, cert, key, p12_pass);
 			cc_cert_free(cert);
 			cc_key_free(key);
 			cc_definition_free(def);
@@ -436,6 +435,7 @@ int cmd_issue(int argc, char **argv)
 			rc = EXIT_FAIL;
 	}
 done:
+	cc_secret_free(p12_pass);
 	cc_json_free(run.results);
 	cc_ca_free(run.ca);
 	cc_repo_free(run.repo);

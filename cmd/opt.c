@@ -378,8 +378,14 @@ int cli_dispatch(const char *command, const struct cli_verb *verbs, size_t count
 	}
 	for (size_t i = 0; i < count && i < 63; i++) {
 		names[i] = verbs[i].name;
-		if (!strcmp(argv[1], verbs[i].name))
+		if (!strcmp(argv[1], verbs[i].name)) {
+			/* Usage errors of the verb name it in full: 'certctl ca init'. */
+			static char full[64];
+
+			snprintf(full, sizeof(full), "%s %s", command, verbs[i].name);
+			argv[1] = full;
 			return verbs[i].fn(argc - 1, argv + 1);
+		}
 	}
 	names[count < 63 ? count : 63] = NULL;
 	hint = cli_suggest(argv[1], names);

@@ -618,12 +618,26 @@ int cc_ca_issuing_extensions(const cc_ca *ca, X509 *cert, X509V3_CTX *ctx)
 		cc_buf_printf(&value, "%sOCSP;URI:%s", value.size ? "," : "", ca->ocsp_urls.items[i]);
 	if (rc == 0 && value.size)
 		rc = cc_ca_add_ext(cert, ctx, NID_info_access, value.ptr);
-	cc_buf_clear(&value);
-	for (size_t i = 0; i < ca->policies.count; i++)
-		cc_buf_printf(&value, "%s%s", i ? "," : "", ca->policies.items[i]);
-	if (rc == 0 && value.size)
-		rc = cc_ca_add_ext(cert, ctx, NID_certificate_policies, value.ptr);
 	cc_buf_dispose(&value);
+	/* Policies are built directly: OpenSSL's text form needs a config database. */
+	if (rc == 0 && ca->policies.count) {
+		CERTIFICATEPOLICIES *pols = sk_POLICYINFO_new_null();
+
+		for (size_t i = 0; pols && i < ca->policies.count && rc == 0; i++) {
+			POLICYINFO *pi = POLICYINFO_new();
+
+			if (!pi || !(pi->policyid = OBJ_txt2obj(ca->policies.items[i], 1)) ||
+			    !sk_POLICYINFO_push(pols, pi)) {
+				POLICYINFO_free(pi);
+				rc = cc_error_openssl(CC_EINVALID, "invalid policy OID '%s'",
+						      ca->policies.items[i]);
+			}
+		}
+		if (rc == 0 && (!pols || X509_add1_ext_i2d(cert, NID_certificate_policies, pols, 0,
+							   X509V3_ADD_DEFAULT) != 1))
+			rc = cc_error_openssl(CC_ERROR, "cannot add the certificate policies");
+		sk_POLICYINFO_pop_free(pols, POLICYINFO_free);
+	}
 	return rc;
 }
 

@@ -575,18 +575,21 @@ static int parse_profile(void *slot, const char *text)
 	return cc_profile_parse(slot, text);
 }
 
-static int read_definition(const cc_node *root, cc_definition *def)
+static int read_definition(const cc_node *root, cc_definition *def, const char *extra_key)
 {
 	static const char *const keys[] = {
 		"description", "mode", "process", "subject", "san", "key", "provider", "ca",
 		"profile", "product", "validation", "validity", "renew_before", "trust_set",
-		"monitor", "checks", "targets", "contacts", "notes",
+		"monitor", "checks", "targets", "contacts", "notes", NULL,
 	};
+	const char *allowed[CC_ARRAY_SIZE(keys)];
 	const cc_node *v;
 	int rc;
 
+	memcpy(allowed, keys, sizeof(keys));
+	allowed[CC_ARRAY_SIZE(keys) - 1] = extra_key;
 	if ((rc = cc_node_expect(root, CC_NODE_MAPPING, "a definition")) < 0 ||
-	    (rc = only_keys(root, keys, CC_ARRAY_SIZE(keys), NULL)) < 0)
+	    (rc = only_keys(root, allowed, CC_ARRAY_SIZE(keys) - (extra_key ? 0 : 1), NULL)) < 0)
 		return rc;
 	if ((v = cc_node_get(root, "description")) && (rc = read_string(v, &def->description)) < 0)
 		return rc;
@@ -670,7 +673,7 @@ int cc_definition_parse(cc_definition **out, const cc_repo *repo, const char *na
 		return rc;
 	if ((rc = cc_node_parse(&root, text, len, filename)) < 0)
 		goto done;
-	rc = read_definition(root, def);
+	rc = read_definition(root, def, NULL);
 done:
 	cc_node_free(root);
 	if (rc < 0) {
@@ -679,6 +682,28 @@ done:
 	}
 	*out = def;
 	return 0;
+}
+
+int cc_definition_from_node(cc_definition **out, const cc_repo *repo, const char *name,
+			    const cc_node *root, const char *extra_key)
+{
+	cc_definition *def = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cc_definition_new(&def, repo, name)) < 0)
+		return rc;
+	/* A definition that names nothing certifies its own name, as with define. */
+	if (!cc_node_get(root, "subject") && !cc_node_get(root, "san") &&
+	    (rc = cc_definition_default_names(def)) < 0)
+		goto done;
+	rc = read_definition(root, def, extra_key);
+done:
+	if (rc < 0)
+		cc_definition_free(def);
+	else
+		*out = def;
+	return rc;
 }
 
 static int def_relpath(cc_buf *out, const char *name)

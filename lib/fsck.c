@@ -480,6 +480,121 @@ static int check_journal(fsck_state *st)
 	return rc;
 }
 
+/* The key a certificate names is stored and is the certificate's key. */
+static int check_cert_key(fsck_state *st, const char *path, const char *key_id,
+			  const cc_cert *cert)
+{
+	cc_key_info info;
+	int rc = 0;
+
+	if (cc_key_info_load(&info, st->repo, key_id) < 0)
+		return report(st, CC_FSCK_ERROR, path, 0, "its key %s is not stored", key_id);
+	if (strcmp(info.fingerprint, cc_cert_key_fingerprint(cert)) != 0)
+		rc = report(st, CC_FSCK_ERROR, path, 0,
+			    "key %s (SHA-256 %s) is not the certificate's key (SHA-256 %s)", key_id,
+			    info.fingerprint, cc_cert_key_fingerprint(cert));
+	cc_key_info_dispose(&info);
+	return rc;
+}
+
+/* certs/<def>/<id>/ and certs/<def>/current. */
+static int check_certs(fsck_state *st)
+{
+	cc_strlist defs = CC_STRLIST_INIT, ids = CC_STRLIST_INIT;
+	cc_buf dir = CC_BUF_INIT, sub = CC_BUF_INIT, rel = CC_BUF_INIT, text = CC_BUF_INIT;
+	int rc;
+
+	if ((rc = cc_repo_path(st->repo, "certs", &dir)) < 0 || (rc = cc_fs_list(&defs, dir.ptr, NULL)) < 0)
+		goto done;
+	for (size_t d = 0; d < defs.count && rc == 0; d++) {
+		const char *def = defs.items[d];
+		char *current = NULL;
+
+		cc_strlist_dispose(&ids);
+		cc_buf_clear(&sub);
+		cc_buf_printf(&sub, "%s/%s", dir.ptr, def);
+		if (cc_fs_list(&ids, sub.ptr, NULL) < 0)
+			continue;
+		for (size_t i = 0; i < ids.count && rc == 0; i++) {
+			const char *id = ids.items[i];
+			cc_cert *cert = NULL;
+			cc_node *meta = NULL;
+			const char *key_id;
+
+			if (!strcmp(id, "current"))
+				continue;
+			st->stats->certificates++;
+			cc_buf_clear(&rel);
+			cc_buf_printf(&rel, "certs/%s/%s/cert.pem", def, id);
+			cc_buf_clear(&text);
+			if (cc_repo_read(st->repo, rel.ptr, &text) < 0 ||
+			    cc_cert_parse(&cert, text.ptr, text.size, rel.ptr) < 0) {
+				rc = report(st, CC_FSCK_ERROR, rel.ptr, 0, "%s", cc_error_last());
+				continue;
+			}
+			if (strcmp(cc_cert_id(cert), id) != 0)
+				rc = report(st, CC_FSCK_ERROR, rel.ptr, 0,
+					    "holds certificate %s, not %s", cc_cert_id(cert), id);
+			cc_buf_clear(&rel);
+			cc_buf_printf(&rel, "certs/%s/%s/cert.yaml", def, id);
+			cc_buf_clear(&sub);
+			cc_repo_path(st->repo, rel.ptr, &sub);
+			if (rc == 0 && cc_node_load(&meta, sub.ptr, rel.ptr) < 0) {
+				rc = report(st, CC_FSCK_ERROR, rel.ptr, 0, "%s", cc_error_last());
+			} else if (rc == 0) {
+				key_id = cc_node_scalar(cc_node_get(meta, "key_id"));
+				if (key_id && *key_id)
+					rc = check_cert_key(st, rel.ptr, key_id, cert);
+			}
+			cc_node_free(meta);
+			cc_cert_free(cert);
+		}
+		if (rc == 0 && cc_cert_current_id(&current, st->repo, def) == 0) {
+			cc_buf_clear(&rel);
+			cc_buf_printf(&rel, "certs/%s/%s/cert.pem", def, current);
+			cc_buf_clear(&sub);
+			cc_repo_path(st->repo, rel.ptr, &sub);
+			if (!cc_fs_exists(sub.ptr))
+				rc = report(st, CC_FSCK_ERROR, "certs", 0,
+					    "certs/%s/current names %s, which is not stored", def, current);
+		}
+		cc_error_clear();
+		free(current);
+	}
+done:
+	cc_strlist_dispose(&defs);
+	cc_strlist_dispose(&ids);
+	cc_buf_dispose(&dir);
+	cc_buf_dispose(&sub);
+	cc_buf_dispose(&rel);
+	cc_buf_dispose(&text);
+	return rc;
+}
+
+/* Every CA loads, and its certificate is its key's. */
+static int check_cas(fsck_state *st)
+{
+	cc_strlist names = CC_STRLIST_INIT;
+	int rc = 0;
+
+	if (cc_ca_names(st->repo, &names) < 0)
+		return report(st, CC_FSCK_ERROR, "ca", 0, "%s", cc_error_last());
+	for (size_t i = 0; i < names.count && rc == 0; i++) {
+		cc_ca *ca = NULL;
+		char path[300];
+
+		snprintf(path, sizeof(path), "ca/%s", names.items[i]);
+		st->stats->cas++;
+		if (cc_ca_load(&ca, st->repo, names.items[i]) < 0)
+			rc = report(st, CC_FSCK_ERROR, path, 0, "%s", cc_error_last());
+		else if (cc_ca_cert(ca))
+			rc = check_cert_key(st, path, cc_ca_key_id(ca), cc_ca_cert(ca));
+		cc_ca_free(ca);
+	}
+	cc_strlist_dispose(&names);
+	return rc;
+}
+
 /* git lock files left behind block every commit; --repair removes them. */
 static int check_git_locks(fsck_state *st)
 {
@@ -532,6 +647,10 @@ int cc_fsck(cc_repo *repo, const cc_fsck_options *opts, cc_fsck_cb cb, void *pay
 		rc = check_definitions(&st);
 	if (rc == 0)
 		rc = check_keys(&st);
+	if (rc == 0)
+		rc = check_certs(&st);
+	if (rc == 0)
+		rc = check_cas(&st);
 	if (rc == 0)
 		rc = scan_worktree_dir(&st, "");
 	if (rc == 0)

@@ -61,8 +61,9 @@ static int add_sans(X509 *x, const cc_definition *def)
 		return cc_error_set(CC_ERROR, "out of memory");
 	for (size_t i = 0; i < s->dns.count && rc == 0; i++)
 		rc = add_general_name(names, GEN_DNS, s->dns.items[i]);
-	/* A name-only definition (CN, no SAN): clients read names from SANs. */
-	if (rc == 0 && !s->dns.count && def->subject.cn && cc_dns_name_valid(def->subject.cn, 1))
+	/* A host name as CN and no SAN at all: clients read names from SANs only. */
+	if (rc == 0 && !s->dns.count && !s->ip.count && !s->email.count && !s->uri.count &&
+	    def->subject.cn && strchr(def->subject.cn, '.') && cc_dns_name_valid(def->subject.cn, 1))
 		rc = add_general_name(names, GEN_DNS, def->subject.cn);
 	for (size_t i = 0; i < s->ip.count && rc == 0; i++)
 		rc = add_general_name(names, GEN_IPADD, s->ip.items[i]);

@@ -101,6 +101,14 @@ int cc_definition_new(cc_definition **out, const cc_repo *repo, const char *name
 int cc_definition_parse(cc_definition **out, const cc_repo *repo, const char *name,
 			const char *text, size_t len, const char *filename);
 
+/*
+ * A definition from a YAML mapping already parsed (a batch item); the key
+ * `extra_key` (e.g. "name") is allowed beside the definition's fields.  A
+ * mapping without subject and san certifies the name itself.
+ */
+int cc_definition_from_node(cc_definition **out, const cc_repo *repo, const char *name,
+			    const cc_node *root, const char *extra_key);
+
 /* Load definitions/<name>.yaml.  CC_ENOTFOUND, CC_EINVALID. */
 int cc_definition_load(cc_definition **out, const cc_repo *repo, const char *name);
 
