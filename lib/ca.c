@@ -50,6 +50,7 @@ void cc_ca_free(cc_ca *ca)
 	cc_cert_free(ca->cert);
 	cc_cert_list_free(ca->chain, ca->nchain);
 	cc_key_free(ca->key);
+	cc_verify_ctx_dispose(&ca->verify);
 	free(ca);
 }
 
@@ -545,32 +546,42 @@ done:
 	return rc;
 }
 
-/*
- * Verify `cert` against `issuer` + `chain`, trusting the top of the chain
- * (its self-signed root, or the topmost certificate as a partial chain).
- * `what` names the certificate in messages.
- */
-int cc_ca_verify(const cc_cert *cert, const cc_cert *issuer, cc_cert *const *chain, size_t nchain,
-		 const char *what)
+void cc_verify_ctx_dispose(cc_verify_ctx *v)
 {
-	X509_STORE *store = X509_STORE_new();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	X509_STORE_free(v->store);
+	sk_X509_free(v->untrusted);
+	v->store = NULL;
+	v->untrusted = NULL;
+}
+
+/* Trust the top of the chain (its root, or the topmost as a partial chain). */
+static int verify_ctx_init(cc_verify_ctx *v, const cc_cert *issuer, cc_cert *const *chain,
+			   size_t nchain)
+{
 	const cc_cert *top = nchain ? chain[nchain - 1] : issuer;
+
+	v->store = X509_STORE_new();
+	v->untrusted = sk_X509_new_null();
+	if (!v->store || !v->untrusted) {
+		cc_verify_ctx_dispose(v);
+		return cc_error_set(CC_ERROR, "out of memory");
+	}
+	X509_STORE_add_cert(v->store, cc_cert_get0_x509(top));
+	if (!cc_cert_is_self_signed(top))
+		X509_STORE_set_flags(v->store, X509_V_FLAG_PARTIAL_CHAIN);
+	if (issuer != top)
+		sk_X509_push(v->untrusted, cc_cert_get0_x509(issuer));
+	for (size_t i = 0; i + 1 < nchain; i++)
+		sk_X509_push(v->untrusted, cc_cert_get0_x509(chain[i]));
+	return 0;
+}
+
+static int verify_with(const cc_verify_ctx *v, const cc_cert *cert, const char *what)
+{
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	int rc = 0, err;
 
-	if (!store || !ctx || !untrusted) {
-		rc = cc_error_set(CC_ERROR, "out of memory");
-		goto done;
-	}
-	X509_STORE_add_cert(store, cc_cert_get0_x509(top));
-	if (!cc_cert_is_self_signed(top))
-		X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
-	if (issuer != top)
-		sk_X509_push(untrusted, cc_cert_get0_x509(issuer));
-	for (size_t i = 0; i + 1 < nchain; i++)
-		sk_X509_push(untrusted, cc_cert_get0_x509(chain[i]));
-	if (X509_STORE_CTX_init(ctx, store, cc_cert_get0_x509(cert), untrusted) != 1) {
+	if (!ctx || X509_STORE_CTX_init(ctx, v->store, cc_cert_get0_x509(cert), v->untrusted) != 1) {
 		rc = cc_error_openssl(CC_ERROR, "cannot verify %s", what);
 		goto done;
 	}
@@ -596,9 +607,31 @@ int cc_ca_verify(const cc_cert *cert, const cc_cert *issuer, cc_cert *const *cha
 done:
 	ERR_clear_error();
 	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
-	sk_X509_free(untrusted);
 	return rc;
+}
+
+int cc_ca_verify(const cc_cert *cert, const cc_cert *issuer, cc_cert *const *chain, size_t nchain,
+		 const char *what)
+{
+	cc_verify_ctx v;
+	int rc;
+
+	if ((rc = verify_ctx_init(&v, issuer, chain, nchain)) < 0)
+		return rc;
+	rc = verify_with(&v, cert, what);
+	cc_verify_ctx_dispose(&v);
+	return rc;
+}
+
+int cc_ca_verify_issued(cc_ca *ca, const cc_cert *cert, const char *what)
+{
+	int rc;
+
+	/* The same store for every certificate of a batch. */
+	if (!ca->verify.store &&
+	    (rc = verify_ctx_init(&ca->verify, ca->cert, ca->chain, ca->nchain)) < 0)
+		return rc;
+	return verify_with(&ca->verify, cert, what);
 }
 
 int cc_ca_issuing_extensions(const cc_ca *ca, X509 *cert, X509V3_CTX *ctx)

@@ -8,6 +8,14 @@
 #include <openssl/x509v3.h>
 #include "internal.h"
 
+/* Verification material for certificates below a CA (ca.c). */
+typedef struct {
+	X509_STORE *store;
+	STACK_OF(X509) *untrusted;
+} cc_verify_ctx;
+
+void cc_verify_ctx_dispose(cc_verify_ctx *v);
+
 struct cc_ca {
 	cc_repo *repo;
 	char *name, *status, *parent, *key_id, *created;
@@ -19,6 +27,7 @@ struct cc_ca {
 	cc_cert **chain;   /* above the CA, nearest first */
 	size_t nchain;
 	cc_key *key;       /* loaded on first use */
+	cc_verify_ctx verify; /* for what it issues, built on first use */
 };
 
 const EVP_MD *cc_ca_digest(EVP_PKEY *pkey);
@@ -31,6 +40,8 @@ int cc_ca_key(cc_ca *ca, cc_key **out);
 int cc_ca_verify(const cc_cert *cert, const cc_cert *issuer, cc_cert *const *chain, size_t nchain,
 		 const char *what);
 int cc_ca_check_options(const cc_ca_options *opts);
+/* cc_ca_verify() for what `ca` issued, with a store kept for the CA's life. */
+int cc_ca_verify_issued(cc_ca *ca, const cc_cert *cert, const char *what);
 /* Add the issued certificate to the CA's index (ca/<name>/issued/<serial>.yaml). */
 int cc_ca_index_add(cc_txn *txn, const cc_ca *ca, const cc_cert *cert, const char *issued_to);
 /* The CA's own extensions for what it issues: CRL, AIA, policies. */

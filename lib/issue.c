@@ -240,7 +240,7 @@ int cc_issue(cc_txn *txn, cc_ca *ca, const cc_definition *def, const cc_issue_op
 		char what[200];
 
 		snprintf(what, sizeof(what), "the certificate of '%s'", def->name);
-		if ((rc = cc_ca_verify(cert, ca->cert, ca->chain, ca->nchain, what)) < 0)
+		if ((rc = cc_ca_verify_issued(ca, cert, what)) < 0)
 			goto done;
 		/* What servers send: the CA and the intermediates above it, no root. */
 		chain = calloc(ca->nchain + 1, sizeof(*chain));
