@@ -227,7 +227,13 @@ START_TEST(test_ca_first_is_default_and_root_is_a_ca)
 	ck_assert(X509_get_key_usage(x) & KU_CRL_SIGN);
 	ck_assert_ptr_nonnull(X509_get0_subject_key_id(x));
 	cc_ca_free(ca);
-	ck_assert_str_eq(fx_git_head_trailer(fx_repo_path, "Certctl-Operation"), "ca init");
+	{
+		char *op = fx_git_head_trailer(fx_repo_path, "Certctl-Operation");
+
+		ck_assert_ptr_nonnull(op);
+		ck_assert_str_eq(op, "ca init");
+		free(op);
+	}
 }
 END_TEST
 
