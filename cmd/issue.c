@@ -19,6 +19,7 @@ struct issue_run {
 	struct issue_args *args;
 	cc_json *results;
 	size_t issued;
+	cc_buf deferred; /* --one-commit: what to print once it is committed */
 };
 
 /* Print or collect the result of one issuance. */
@@ -34,6 +35,9 @@ static void report(struct issue_run *run, const cc_definition *def, const cc_cer
 		cc_json_set_str(obj, "ca", run->ca ? cc_ca_name(run->ca) : NULL);
 		cc_json_set(obj, "certificate", cc_cert_to_json(cert));
 		cc_json_append(run->results, obj);
+	} else if (run->args->one_commit) {
+		cc_buf_printf(&run->deferred, "%s: issued %s by %s, valid until %s\n", def->name,
+			      cc_cert_serial(cert), run->ca ? cc_ca_name(run->ca) : "itself", until);
 	} else {
 		cli_info("%s: issued %s by %s, valid until %s\n", def->name, cc_cert_serial(cert),
 			 run->ca ? cc_ca_name(run->ca) : "itself", until);
@@ -288,9 +292,19 @@ static int run_batch(struct issue_run *run)
 			rc = cli_lib_error();
 			goto done;
 		}
+		cli_info("%s", cc_buf_cstr(&run->deferred));
 	}
 	rc = publish(&txn);
 done:
+	if (rc && run->args->one_commit) {
+		/* Nothing of an interrupted --one-commit batch was committed. */
+		run->issued = 0;
+		if (run->results) {
+			cc_json_free(run->results);
+			run->results = cc_json_array();
+		}
+	}
+	cc_buf_dispose(&run->deferred);
 	cc_txn_abort(txn);
 	cc_node_free(items);
 	cc_buf_dispose(&text);

@@ -576,6 +576,47 @@ static int verify_ctx_init(cc_verify_ctx *v, const cc_cert *issuer, cc_cert *con
 	return 0;
 }
 
+/* The certificate's names and the first name constraints above it, as text. */
+static void constraint_texts(X509_STORE_CTX *ctx, const cc_cert *cert, cc_buf *names,
+			     cc_buf *limits)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+	cc_strlist sans = CC_STRLIST_INIT;
+
+	cc_cert_sans(cert, &sans);
+	for (size_t i = 0; i < sans.count; i++)
+		cc_buf_printf(names, "%s%s", i ? ", " : "", sans.items[i]);
+	if (!sans.count && cc_cert_cn(cert))
+		cc_buf_printf(names, "CN=%s", cc_cert_cn(cert));
+	cc_strlist_dispose(&sans);
+	for (int i = 1; chain && i < sk_X509_num(chain) && !limits->size; i++) {
+		X509 *ca = sk_X509_value(chain, i);
+		int idx = X509_get_ext_by_NID(ca, NID_name_constraints, -1);
+		BIO *bio;
+		char *data;
+		long len;
+
+		if (idx < 0 || !(bio = BIO_new(BIO_s_mem())))
+			continue;
+		if (X509V3_EXT_print(bio, X509_get_ext(ca, idx), 0, 0) == 1) {
+			len = BIO_get_mem_data(bio, &data);
+			for (long k = 0; k < len; k++) {
+				char ch = data[k] == '\n' ? ' ' : data[k];
+
+				/* one line, single spaces */
+				if (ch == ' ' && (!limits->size || limits->ptr[limits->size - 1] == ' '))
+					continue;
+				cc_buf_putc(limits, ch);
+			}
+			while (limits->size && limits->ptr[limits->size - 1] == ' ')
+				limits->ptr[--limits->size] = '\0';
+		}
+		BIO_free(bio);
+	}
+	if (!limits->size)
+		cc_buf_puts(limits, "see the CA certificate");
+}
+
 static int verify_with(const cc_verify_ctx *v, const cc_cert *cert, const char *what)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -592,10 +633,17 @@ static int verify_with(const cc_verify_ctx *v, const cc_cert *cert, const char *
 	case X509_V_ERR_PERMITTED_VIOLATION:
 	case X509_V_ERR_EXCLUDED_VIOLATION:
 	case X509_V_ERR_SUBTREE_MINMAX:
-	case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX:
-		rc = cc_error_set(CC_EINVALID, "%s: a name is outside the issuing CA's name "
-				  "constraints (%s)", what, X509_verify_cert_error_string(err));
+	case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX: {
+		cc_buf names = CC_BUF_INIT, limits = CC_BUF_INIT;
+
+		constraint_texts(ctx, cert, &names, &limits);
+		rc = cc_error_set(CC_EINVALID, "%s: its names (%s) are not all within the issuing "
+				  "CA's name constraints (%s): %s", what, cc_buf_cstr(&names),
+				  cc_buf_cstr(&limits), X509_verify_cert_error_string(err));
+		cc_buf_dispose(&names);
+		cc_buf_dispose(&limits);
 		break;
+	}
 	case X509_V_ERR_PATH_LENGTH_EXCEEDED:
 		rc = cc_error_set(CC_EINVALID, "%s: the issuing CA's path length does not allow "
 				  "another CA below it", what);

@@ -99,9 +99,17 @@ static int build_leaf(cc_cert **out, const cc_definition *def, const cc_key *key
 	*out = NULL;
 	if (!x)
 		return cc_error_set(CC_ERROR, "out of memory");
-	if ((rc = cc_ca_subject_name(&subject, &def->subject)) < 0 ||
-	    (rc = cc_ca_random_serial(&serial)) < 0)
-		goto done;
+	{
+		/* RFC 5280 4.1.2.4: a self-signed certificate's issuer, its own
+		 * subject, must not be empty: name it after its first name. */
+		cc_subject s = def->subject;
+
+		if (!ca && !s.cn && !s.o && !s.ou && !s.c && !s.l && !s.st && !s.email)
+			s.cn = def->sans.dns.count ? def->sans.dns.items[0] : def->name;
+		if ((rc = cc_ca_subject_name(&subject, &s)) < 0 ||
+		    (rc = cc_ca_random_serial(&serial)) < 0)
+			goto done;
+	}
 	if (ca && (rc = cc_ca_key(ca, &signer)) < 0)
 		goto done;
 	X509_set_version(x, 2);

@@ -32,15 +32,26 @@ struct cc_key {
 /* Parsed keys from files bigger than this are refused (1 MiB). */
 #define KEY_INPUT_MAX (1024 * 1024)
 
+static OSSL_PROVIDER *default_provider, *legacy_provider;
+
+static void unload_providers(void)
+{
+	OSSL_PROVIDER_unload(legacy_provider);
+	OSSL_PROVIDER_unload(default_provider);
+	legacy_provider = default_provider = NULL;
+}
+
 int cc_legacy_provider(void)
 {
-	static int loaded;
-
-	if (!loaded) {
+	if (!legacy_provider) {
 		/* Loading legacy replaces the implicit default; keep both. */
-		if (!OSSL_PROVIDER_load(NULL, "default") || !OSSL_PROVIDER_load(NULL, "legacy"))
+		default_provider = OSSL_PROVIDER_load(NULL, "default");
+		legacy_provider = default_provider ? OSSL_PROVIDER_load(NULL, "legacy") : NULL;
+		if (!legacy_provider) {
+			unload_providers();
 			return cc_error_openssl(CC_ERROR, "cannot load OpenSSL's legacy provider");
-		loaded = 1;
+		}
+		atexit(unload_providers);
 	}
 	return 0;
 }
@@ -704,6 +715,22 @@ int cc_key_load(cc_key **out, cc_repo *repo, const char *id)
 		goto done;
 	if ((rc = decrypt_for_repo(out, repo, text.ptr, text.size, rel.ptr)) < 0)
 		goto done;
+	/* A damaged file can still decrypt to a key whose halves disagree. */
+	{
+		EVP_PKEY_CTX *check = EVP_PKEY_CTX_new_from_pkey(NULL, (*out)->pkey, NULL);
+		int result = check ? EVP_PKEY_pairwise_check(check) : 0;
+		int ok = result == 1 || result == -2; /* -2: no check for this type */
+
+		EVP_PKEY_CTX_free(check);
+		ERR_clear_error();
+		if (!ok) {
+			rc = cc_error_set(CC_EINVALID, "key %s: '%s' is damaged (its private and "
+					  "public halves do not match)", full, rel.ptr);
+			cc_key_free(*out);
+			*out = NULL;
+			goto done;
+		}
+	}
 	if (strcmp(cc_key_id(*out), full) != 0) {
 		rc = cc_error_set(CC_EMISMATCH, "%s: holds key %s, not %s", rel.ptr, cc_key_id(*out),
 				  full);

@@ -206,6 +206,17 @@ static int restore_path(cc_repo *repo, git_tree *head_tree, const char *relpath)
 						(size_t)git_blob_rawsize(blob), mode_for(relpath));
 	} else if (unlink(path.ptr) < 0 && errno != ENOENT) {
 		rc = cc_error_errno(CC_EIO, "cannot remove '%s'", relpath);
+	} else {
+		/* Directories the operation created for it go too (rmdir stops at
+		 * the first one that holds anything else). */
+		char *slash;
+
+		while ((slash = strrchr(path.ptr, '/')) != NULL &&
+		       (size_t)(slash - path.ptr) > strlen(cc_repo_workdir(repo))) {
+			*slash = '\0';
+			if (rmdir(path.ptr) < 0)
+				break;
+		}
 	}
 done:
 	git_blob_free(blob);
