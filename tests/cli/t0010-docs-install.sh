@@ -30,15 +30,26 @@ for c in $cmds; do
 	assert_contains "$out" "usage: certctl $c" "certctl help $c"
 done
 
-# key's verbs have their options in certctl-key.1 too.
-for v in list show generate import export; do
-	ok_out help certctl key "$v" --help
-	for opt in $(printf '%s\n' "$help" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
-		case $opt in --help|--quiet|--verbose) continue ;; esac
+# Commands with verbs document every verb's options in their page too.
+for c in key ca; do
+	verbs=$(certctl "$c" --help | awk '/^verbs:/ {on=1; next} on && /^  [a-z]/ {print $1} on && /^$/ {on=0}')
+	assert_ne "" "$verbs" "verbs listed by certctl $c --help"
+	plain=$(sed -e 's/\\-/-/g' -e 's/\\%//g' -e 's/\\f[BIRP]//g' "$top/man/certctl-$c.1")
+	for v in $verbs; do
+		ok_out help certctl "$c" "$v" --help
+		case $plain in
+		*"$c $v"*) ;;
+		*) fail "man/certctl-$c.1 does not describe '$c $v'" ;;
+		esac
 		_count
-		grep -q -- "$(printf '%s' "$opt" | sed 's/-/\\\\-/g')" "$top/man/certctl-key.1" ||
-			grep -q -- "$opt" "$top/man/certctl-key.1" ||
-			fail "man/certctl-key.1 does not document $opt of 'key $v'"
+		for opt in $(printf '%s\n' "$help" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+			case $opt in --help|--quiet|--verbose) continue ;; esac
+			_count
+			case $plain in
+			*"$opt"*) ;;
+			*) fail "man/certctl-$c.1 does not document $opt of '$c $v'" ;;
+			esac
+		done
 	done
 done
 
