@@ -111,6 +111,34 @@ static int name_add(X509_NAME *name, const char *field, const char *value)
 	return 0;
 }
 
+int cc_ca_new_x509(X509 **out, X509_NAME *subject, const cc_cert *issuer, const cc_key *key,
+		   long long validity)
+{
+	ASN1_INTEGER *serial = NULL;
+	X509 *x = X509_new();
+	time_t now = time(NULL);
+	int rc;
+
+	*out = NULL;
+	if (!x)
+		return cc_error_set(CC_ERROR, "out of memory");
+	if ((rc = cc_ca_random_serial(&serial)) < 0) {
+		X509_free(x);
+		return rc;
+	}
+	X509_set_version(x, 2);
+	X509_set_serialNumber(x, serial);
+	X509_set_subject_name(x, subject);
+	X509_set_issuer_name(x, issuer ? X509_get_subject_name(cc_cert_get0_x509(issuer)) : subject);
+	/* A minute back, for clocks slightly behind ours. */
+	X509_time_adj_ex(X509_getm_notBefore(x), 0, -60, &now);
+	X509_time_adj_ex(X509_getm_notAfter(x), 0, (long)validity, &now);
+	X509_set_pubkey(x, cc_key_get0_pkey(key));
+	ASN1_INTEGER_free(serial);
+	*out = x;
+	return 0;
+}
+
 int cc_ca_subject_name(X509_NAME **out, const cc_subject *s)
 {
 	X509_NAME *name = X509_NAME_new();
@@ -895,7 +923,6 @@ int cc_ca_create(cc_txn *txn, const char *name, const cc_ca_options *opts, cc_bu
 	cc_subject subject;
 	X509_NAME *name_x = NULL;
 	X509 *x = NULL;
-	ASN1_INTEGER *serial = NULL;
 	cc_buf csr = CC_BUF_INIT, rel = CC_BUF_INIT, origin = CC_BUF_INIT;
 	cc_key_spec spec;
 	long long validity;
@@ -987,20 +1014,9 @@ int cc_ca_create(cc_txn *txn, const char *name, const cc_ca_options *opts, cc_bu
 		X509 *issuer;
 		EVP_PKEY *sign_key;
 
-		if (!(x = X509_new()) || (rc = cc_ca_random_serial(&serial)) < 0) {
-			rc = rc ? rc : cc_error_set(CC_ERROR, "out of memory");
+		if ((parent && (rc = cc_ca_key(parent, &signer)) < 0) ||
+		    (rc = cc_ca_new_x509(&x, name_x, parent ? parent->cert : NULL, key, validity)) < 0)
 			goto done;
-		}
-		if (parent && (rc = cc_ca_key(parent, &signer)) < 0)
-			goto done;
-		X509_set_version(x, 2);
-		X509_set_serialNumber(x, serial);
-		X509_set_subject_name(x, name_x);
-		X509_set_issuer_name(x, parent ? X509_get_subject_name(cc_cert_get0_x509(parent->cert))
-					       : name_x);
-		X509_time_adj_ex(X509_getm_notBefore(x), 0, -60, &now);
-		X509_time_adj_ex(X509_getm_notAfter(x), 0, (long)validity, &now);
-		X509_set_pubkey(x, cc_key_get0_pkey(key));
 		issuer = parent ? cc_cert_get0_x509(parent->cert) : x;
 		X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
 		if ((rc = ca_extensions(x, &ctx, opts, !parent)) < 0)
@@ -1044,7 +1060,6 @@ int cc_ca_create(cc_txn *txn, const char *name, const cc_ca_options *opts, cc_bu
 		goto done;
 	rc = cc_ca_write_record(txn, ca);
 done:
-	ASN1_INTEGER_free(serial);
 	X509_free(x);
 	X509_NAME_free(name_x);
 	cc_cert_free(cert);

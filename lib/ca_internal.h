@@ -33,6 +33,12 @@ struct cc_ca {
 const EVP_MD *cc_ca_digest(EVP_PKEY *pkey);
 int cc_ca_random_serial(ASN1_INTEGER **out);
 int cc_ca_subject_name(X509_NAME **out, const cc_subject *subject);
+/*
+ * A new v3 certificate for `key` named `subject`, issued by `issuer` (NULL:
+ * itself), with a random serial and a validity from a minute ago.
+ */
+int cc_ca_new_x509(X509 **out, X509_NAME *subject, const cc_cert *issuer, const cc_key *key,
+		   long long validity);
 int cc_ca_add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value);
 int cc_ca_relpath(cc_buf *out, const char *name, const char *file);
 int cc_ca_write_record(cc_txn *txn, const cc_ca *ca);

@@ -85,20 +85,16 @@ static int add_sans(X509 *x, const cc_definition *def)
 static int build_leaf(cc_cert **out, const cc_definition *def, const cc_key *key, cc_ca *ca,
 		      long long validity, cc_profile profile)
 {
-	X509 *x = X509_new();
+	X509 *x = NULL;
 	X509_NAME *subject = NULL;
-	ASN1_INTEGER *serial = NULL;
 	X509V3_CTX ctx;
 	cc_key *signer = NULL;
 	EVP_PKEY *sign_key;
-	time_t now = time(NULL);
 	const char *eku;
 	char ku[96];
 	int rc;
 
 	*out = NULL;
-	if (!x)
-		return cc_error_set(CC_ERROR, "out of memory");
 	{
 		/* RFC 5280 4.1.2.4: a self-signed certificate's issuer, its own
 		 * subject, must not be empty: name it after its first name. */
@@ -106,20 +102,12 @@ static int build_leaf(cc_cert **out, const cc_definition *def, const cc_key *key
 
 		if (!ca && !s.cn && !s.o && !s.ou && !s.c && !s.l && !s.st && !s.email)
 			s.cn = def->sans.dns.count ? def->sans.dns.items[0] : def->name;
-		if ((rc = cc_ca_subject_name(&subject, &s)) < 0 ||
-		    (rc = cc_ca_random_serial(&serial)) < 0)
+		if ((rc = cc_ca_subject_name(&subject, &s)) < 0)
 			goto done;
 	}
-	if (ca && (rc = cc_ca_key(ca, &signer)) < 0)
+	if ((ca && (rc = cc_ca_key(ca, &signer)) < 0) ||
+	    (rc = cc_ca_new_x509(&x, subject, ca ? ca->cert : NULL, key, validity)) < 0)
 		goto done;
-	X509_set_version(x, 2);
-	X509_set_serialNumber(x, serial);
-	X509_set_subject_name(x, subject);
-	X509_set_issuer_name(x, ca ? X509_get_subject_name(cc_cert_get0_x509(ca->cert)) : subject);
-	/* A minute back, for clocks slightly behind ours. */
-	X509_time_adj_ex(X509_getm_notBefore(x), 0, -60, &now);
-	X509_time_adj_ex(X509_getm_notAfter(x), 0, (long)validity, &now);
-	X509_set_pubkey(x, cc_key_get0_pkey(key));
 	X509V3_set_ctx(&ctx, ca ? cc_cert_get0_x509(ca->cert) : x, x, NULL, NULL, 0);
 	/* RSA keys may encipher the TLS key exchange; EC and Ed25519 keys only sign. */
 	snprintf(ku, sizeof(ku), "critical,digitalSignature%s",
@@ -145,7 +133,6 @@ static int build_leaf(cc_cert **out, const cc_definition *def, const cc_key *key
 done:
 	X509_free(x);
 	X509_NAME_free(subject);
-	ASN1_INTEGER_free(serial);
 	return rc;
 }
 
