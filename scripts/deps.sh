@@ -5,7 +5,7 @@ set -eu
 
 build="gcc libc6-dev make pkg-config libssl-dev libgit2-dev libyaml-dev
 libcurl4-openssl-dev libjansson-dev check"
-test="git openssl curl clang valgrind nginx pebble default-jre-headless"
+test="git openssl curl faketime clang valgrind nginx pebble default-jre-headless"
 
 want=${1:-all}
 case "$want" in

@@ -216,7 +216,9 @@ if command -v faketime >/dev/null; then
 		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 faketime "$@"
 	}
 	ok_out out fake '2020-01-01 00:00:00' "$CERTCTL" -q ca init old --validity 30d --key ed25519
-	assert_eq "notAfter=Jan 31 00:00:00 2020 GMT" "$(openssl x509 -in ca/old/cert.pem -noout -enddate)" "end of the expired CA"
+	# faketime's clock runs on from its start: the end falls in the first seconds.
+	assert_match "$(openssl x509 -in ca/old/cert.pem -noout -enddate)" \
+		'^notAfter=Jan 31 00:00:0[0-9] 2020 GMT$' "end of the expired CA"
 	_count
 	if openssl x509 -in ca/old/cert.pem -noout -checkend 0 >/dev/null; then
 		fail "the old CA has not expired"
