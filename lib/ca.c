@@ -750,36 +750,39 @@ int cc_ca_issuing_extensions(const cc_ca *ca, X509 *cert, X509V3_CTX *ctx)
 	return rc;
 }
 
-int cc_ca_index_add(cc_txn *txn, const cc_ca *ca, const cc_cert *cert, const char *issued_to)
+/* Put `key: value` into the record being written, skipping absent values. */
+static int put_field(cc_yaml_writer *w, const char *key, const char *value)
+{
+	int rc;
+
+	if (!value)
+		return 0;
+	rc = cc_yaml_key(w, key);
+	return rc ? rc : cc_yaml_scalar(w, value);
+}
+
+int cc_ca_index_write(cc_txn *txn, const cc_ca *ca, const cc_ca_record *r)
 {
 	cc_buf rel = CC_BUF_INIT, text = CC_BUF_INIT, file = CC_BUF_INIT;
 	cc_yaml_writer *w = NULL;
-	char when[32];
 	int rc;
 
-	if ((rc = cc_buf_printf(&file, "issued/%s.yaml", cc_cert_serial(cert))) < 0 ||
+	if ((rc = cc_buf_printf(&file, "issued/%s.yaml", r->serial)) < 0 ||
 	    (rc = cc_ca_relpath(&rel, ca->name, file.ptr)) < 0)
 		goto done;
 	cc_buf_puts(&text, "# certctl: a certificate this CA issued.\n");
 	if ((rc = cc_yaml_writer_new(&w, &text)) < 0)
 		goto done;
 	rc = cc_yaml_map_start(w);
-	rc = rc ? rc : cc_yaml_key(w, "serial");
-	rc = rc ? rc : cc_yaml_scalar(w, cc_cert_serial(cert));
-	rc = rc ? rc : cc_yaml_key(w, "subject");
-	rc = rc ? rc : cc_yaml_scalar(w, cc_cert_subject(cert));
-	rc = rc ? rc : cc_yaml_key(w, "issued_to");
-	rc = rc ? rc : cc_yaml_scalar(w, issued_to);
-	rc = rc ? rc : cc_yaml_key(w, "cert");
-	rc = rc ? rc : cc_yaml_scalar(w, cc_cert_id(cert));
-	cc_time_rfc3339(cc_cert_not_before(cert), when);
-	rc = rc ? rc : cc_yaml_key(w, "not_before");
-	rc = rc ? rc : cc_yaml_scalar(w, when);
-	cc_time_rfc3339(cc_cert_not_after(cert), when);
-	rc = rc ? rc : cc_yaml_key(w, "not_after");
-	rc = rc ? rc : cc_yaml_scalar(w, when);
-	rc = rc ? rc : cc_yaml_key(w, "status");
-	rc = rc ? rc : cc_yaml_scalar(w, "valid");
+	rc = rc ? rc : put_field(w, "serial", r->serial);
+	rc = rc ? rc : put_field(w, "subject", r->subject ? r->subject : "");
+	rc = rc ? rc : put_field(w, "issued_to", r->definition ? r->definition : "");
+	rc = rc ? rc : put_field(w, "cert", r->cert_id ? r->cert_id : "");
+	rc = rc ? rc : put_field(w, "not_before", r->not_before ? r->not_before : "");
+	rc = rc ? rc : put_field(w, "not_after", r->not_after);
+	rc = rc ? rc : put_field(w, "status", r->status);
+	rc = rc ? rc : put_field(w, "revoked_at", r->revoked_at);
+	rc = rc ? rc : put_field(w, "reason", r->reason);
 	rc = rc ? rc : cc_yaml_map_end(w);
 	rc = rc ? rc : cc_yaml_writer_finish(w);
 	if (rc == 0)
@@ -790,6 +793,24 @@ done:
 	cc_buf_dispose(&text);
 	cc_buf_dispose(&file);
 	return rc;
+}
+
+int cc_ca_index_add(cc_txn *txn, const cc_ca *ca, const cc_cert *cert, const char *issued_to)
+{
+	char from[32], until[32];
+	cc_ca_record r;
+
+	memset(&r, 0, sizeof(r));
+	cc_time_rfc3339(cc_cert_not_before(cert), from);
+	cc_time_rfc3339(cc_cert_not_after(cert), until);
+	r.serial = (char *)cc_cert_serial(cert);
+	r.subject = (char *)cc_cert_subject(cert);
+	r.definition = (char *)issued_to;
+	r.cert_id = (char *)cc_cert_id(cert);
+	r.not_before = from;
+	r.not_after = until;
+	r.status = "valid";
+	return cc_ca_index_write(txn, ca, &r);
 }
 
 static int ca_exists(cc_repo *repo, const char *name)

@@ -48,6 +48,8 @@ int cc_ca_verify(const cc_cert *cert, const cc_cert *issuer, cc_cert *const *cha
 int cc_ca_check_options(const cc_ca_options *opts);
 /* cc_ca_verify() for what `ca` issued, with a store kept for the CA's life. */
 int cc_ca_verify_issued(cc_ca *ca, const cc_cert *cert, const char *what);
+/* Write one record of the CA's index (ca/<name>/issued/<serial>.yaml). */
+int cc_ca_index_write(cc_txn *txn, const cc_ca *ca, const cc_ca_record *record);
 /* Add the issued certificate to the CA's index (ca/<name>/issued/<serial>.yaml). */
 int cc_ca_index_add(cc_txn *txn, const cc_ca *ca, const cc_cert *cert, const char *issued_to);
 /* The CA's own extensions for what it issues: CRL, AIA, policies. */

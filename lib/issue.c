@@ -430,8 +430,7 @@ done:
 int cc_ca_revoke(cc_txn *txn, cc_ca *ca, const char *serial_text, int reason)
 {
 	cc_repo *repo = cc_txn_repo(txn);
-	cc_buf rel = CC_BUF_INIT, abs = CC_BUF_INIT, text = CC_BUF_INIT;
-	cc_yaml_writer *w = NULL;
+	cc_buf rel = CC_BUF_INIT, abs = CC_BUF_INIT;
 	cc_ca_record r;
 	char serial[130], now[32];
 	int rc;
@@ -453,34 +452,17 @@ int cc_ca_revoke(cc_txn *txn, cc_ca *ca, const char *serial_text, int reason)
 		goto done;
 	}
 	cc_time_now_rfc3339(now);
-	cc_buf_puts(&text, "# certctl: a certificate this CA issued.\n");
-	if ((rc = cc_yaml_writer_new(&w, &text)) < 0)
-		goto done;
-	rc = cc_yaml_map_start(w);
-	rc = rc ? rc : cc_yaml_key(w, "serial");
-	rc = rc ? rc : cc_yaml_scalar(w, r.serial);
-	rc = rc ? rc : cc_yaml_key(w, "subject");
-	rc = rc ? rc : cc_yaml_scalar(w, r.subject ? r.subject : "");
-	rc = rc ? rc : cc_yaml_key(w, "issued_to");
-	rc = rc ? rc : cc_yaml_scalar(w, r.definition ? r.definition : "");
-	rc = rc ? rc : cc_yaml_key(w, "cert");
-	rc = rc ? rc : cc_yaml_scalar(w, r.cert_id ? r.cert_id : "");
-	rc = rc ? rc : cc_yaml_key(w, "not_before");
-	rc = rc ? rc : cc_yaml_scalar(w, r.not_before ? r.not_before : "");
-	rc = rc ? rc : cc_yaml_key(w, "not_after");
-	rc = rc ? rc : cc_yaml_scalar(w, r.not_after);
-	rc = rc ? rc : cc_yaml_key(w, "status");
-	rc = rc ? rc : cc_yaml_scalar(w, "revoked");
-	rc = rc ? rc : cc_yaml_key(w, "revoked_at");
-	rc = rc ? rc : cc_yaml_scalar(w, now);
-	rc = rc ? rc : cc_yaml_key(w, "reason");
-	rc = rc ? rc : cc_yaml_scalar(w, cc_revocation_reason_name(reason));
-	rc = rc ? rc : cc_yaml_map_end(w);
-	rc = rc ? rc : cc_yaml_writer_finish(w);
-	if (rc == 0)
-		rc = cc_txn_write(txn, rel.ptr, text.ptr, text.size, 0644);
+	free(r.status);
+	free(r.revoked_at);
+	free(r.reason);
+	r.status = strdup("revoked");
+	r.revoked_at = strdup(now);
+	r.reason = strdup(cc_revocation_reason_name(reason));
+	if (!r.status || !r.revoked_at || !r.reason)
+		rc = cc_error_set(CC_ERROR, "out of memory");
+	else
+		rc = cc_ca_index_write(txn, ca, &r);
 done:
-	cc_yaml_writer_free(w);
 	free(r.serial);
 	free(r.subject);
 	free(r.definition);
@@ -492,7 +474,6 @@ done:
 	free(r.cert_id);
 	cc_buf_dispose(&rel);
 	cc_buf_dispose(&abs);
-	cc_buf_dispose(&text);
 	return rc;
 }
 
