@@ -4,7 +4,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "cli.h"
 
 /* Commit a CA change with its trailers. */
@@ -104,10 +103,8 @@ static int ca_init(int argc, char **argv)
 		cc_buf_printf(&summary, "ca: %s: subordinate CA created under %s", argv[first], parent);
 	else
 		cc_buf_printf(&summary, "ca: %s: root CA created", argv[first]);
-	if (csr_out && !force && access(csr_out, F_OK) == 0) {
-		rc = cli_error("'%s' exists (use --force to overwrite)", csr_out);
+	if ((rc = cli_output_check(csr_out, force)))
 		goto done;
-	}
 	rc = commit_ca(txn, argv[first], summary.ptr, NULL);
 	txn = NULL;
 	if (rc)
@@ -515,19 +512,20 @@ static int ca_revoke(int argc, char **argv)
 	}
 	if ((rc = resolve_serial(repo, ca, argv[first + 1], &serial, &definition)))
 		goto done;
+	{
+		char normal[130];
+
+		if (cc_serial_normalize(normal, sizeof(normal), serial) < 0) {
+			rc = cli_lib_error();
+			goto done;
+		}
+		free(serial);
+		serial = strdup(normal);
+	}
 	if (cc_txn_begin(&txn, repo, "ca revoke") < 0 || cc_ca_revoke(txn, ca, serial, reason) < 0 ||
 	    (definition && cc_txn_trailer(txn, "Certctl-Definition", definition) < 0)) {
 		rc = cli_lib_error();
 		goto done;
-	}
-	{
-		/* The serial as the index writes it: upper-case hex, no separators. */
-		char *p = serial, *q = serial;
-
-		for (; *p; p++)
-			if (*p != ':' && *p != ' ')
-				*q++ = (char)(*p >= 'a' && *p <= 'f' ? *p - 32 : *p);
-		*q = '\0';
 	}
 	cc_buf_printf(&summary, "ca: %s: certificate %s%s%s revoked (%s)", cc_ca_name(ca), serial,
 		      definition ? " of " : "", definition ? definition : "",
@@ -573,10 +571,8 @@ static int ca_crl(int argc, char **argv)
 		rc = cli_lib_error();
 		goto done;
 	}
-	if (out && strcmp(out, "-") && !force && access(out, F_OK) == 0) {
-		rc = cli_error("'%s' exists (use --force to overwrite)", out);
+	if ((rc = cli_output_check(out, force)))
 		goto done;
-	}
 	cc_buf_printf(&summary, "ca: %s: CRL published", cc_ca_name(ca));
 	rc = commit_ca(txn, cc_ca_name(ca), summary.ptr, NULL);
 	txn = NULL;

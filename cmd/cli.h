@@ -86,6 +86,13 @@ int cli_read_file(const char *path, size_t max, cc_buf *out);
  */
 int cli_write_file(const char *path, const void *data, size_t len, unsigned mode, int force);
 
+/*
+ * Before a command commits: refuse an output file that exists, unless
+ * `force` ("-" is standard output and always fine).  Prints the error and
+ * returns EXIT_FAIL.
+ */
+int cli_output_check(const char *path, int force);
+
 /* A secret from --*-passphrase-file FILE, else $VAR_FILE, else $VAR;
  * `required` makes its absence an error. */
 int cli_passphrase(cc_secret **out, const char *file, const char *var, int required);

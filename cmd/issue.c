@@ -398,16 +398,9 @@ int cmd_issue(int argc, char **argv)
 		run.opts.profile = (int)p;
 	}
 	/* Everything --p12-out needs is checked before anything is issued. */
-	if (a.p12_out) {
-		FILE *exists = a.force ? NULL : fopen(a.p12_out, "r");
-
-		if (exists) {
-			fclose(exists);
-			return cli_error("'%s' exists (use --force to overwrite)", a.p12_out);
-		}
-		if ((rc = cli_passphrase(&p12_pass, a.p12_pass_file, "CERTCTL_P12_PASSPHRASE", 1)))
-			return rc;
-	}
+	if (a.p12_out && ((rc = cli_output_check(a.p12_out, a.force)) ||
+			  (rc = cli_passphrase(&p12_pass, a.p12_pass_file, "CERTCTL_P12_PASSPHRASE", 1))))
+		return rc;
 	if ((rc = cli_open_repo(&run.repo))) {
 		cc_secret_free(p12_pass);
 		return rc;

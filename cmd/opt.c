@@ -338,6 +338,13 @@ int cli_write_file(const char *path, const void *data, size_t len, unsigned mode
 	return 0;
 }
 
+int cli_output_check(const char *path, int force)
+{
+	if (path && !force && strcmp(path, "-") && access(path, F_OK) == 0)
+		return cli_error("'%s' exists (use --force to overwrite)", path);
+	return 0;
+}
+
 int cli_passphrase(cc_secret **out, const char *file, const char *var, int required)
 {
 	char file_var[64];

@@ -364,19 +364,6 @@ static int read_list(const cc_node *root, const char *key, cc_strlist *out)
 	return 0;
 }
 
-static int read_certs(cc_cert ***out, size_t *count, cc_repo *repo, const char *rel)
-{
-	cc_buf text = CC_BUF_INIT;
-	int rc = cc_repo_read(repo, rel, &text);
-
-	*out = NULL;
-	*count = 0;
-	if (rc == 0 && text.size)
-		rc = cc_cert_parse_all(out, count, text.ptr, text.size, rel);
-	cc_buf_dispose(&text);
-	return rc;
-}
-
 int cc_ca_names(cc_repo *repo, cc_strlist *out)
 {
 	cc_strlist dirs = CC_STRLIST_INIT;
@@ -458,7 +445,7 @@ static int load_named(cc_ca **out, cc_repo *repo, const char *name)
 
 		cc_buf_clear(&rel);
 		if ((rc = cc_ca_relpath(&rel, name, "cert.pem")) < 0 ||
-		    (rc = read_certs(&certs, &n, repo, rel.ptr)) < 0)
+		    (rc = cc_repo_read_certs(&certs, &n, repo, rel.ptr)) < 0)
 			goto done;
 		if (n != 1) {
 			cc_cert_list_free(certs, n);
@@ -470,7 +457,7 @@ static int load_named(cc_ca **out, cc_repo *repo, const char *name)
 		cc_buf_clear(&rel);
 		if ((rc = cc_ca_relpath(&rel, name, "chain.pem")) < 0)
 			goto done;
-		rc = read_certs(&ca->chain, &ca->nchain, repo, rel.ptr);
+		rc = cc_repo_read_certs(&ca->chain, &ca->nchain, repo, rel.ptr);
 		if (rc == CC_ENOTFOUND) {
 			cc_error_clear();
 			rc = 0;

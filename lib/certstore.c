@@ -159,20 +159,16 @@ done:
 	return rc;
 }
 
-static int read_certs(cc_cert ***out, size_t *count, cc_repo *repo, const char *rel,
-		      int allow_empty)
+int cc_repo_read_certs(cc_cert ***out, size_t *count, cc_repo *repo, const char *rel)
 {
 	cc_buf text = CC_BUF_INIT;
-	int rc;
+	int rc = cc_repo_read(repo, rel, &text);
 
 	*out = NULL;
 	*count = 0;
-	if ((rc = cc_repo_read(repo, rel, &text)) < 0)
-		goto done;
-	if (allow_empty && text.size == 0)
-		goto done;
-	rc = cc_cert_parse_all(out, count, text.ptr, text.size, rel);
-done:
+	/* An empty file (a chain with nothing above a root) holds none. */
+	if (rc == 0 && text.size)
+		rc = cc_cert_parse_all(out, count, text.ptr, text.size, rel);
 	cc_buf_dispose(&text);
 	return rc;
 }
@@ -194,7 +190,7 @@ int cc_cert_current(cc_cert **out, cc_cert ***chain, size_t *chain_len, cc_repo 
 	if ((rc = cc_cert_current_id(&id, repo, def_name)) < 0)
 		goto done;
 	if ((rc = cc_buf_printf(&rel, "certs/%s/%s/cert.pem", def_name, id)) < 0 ||
-	    (rc = read_certs(&leaf, &nleaf, repo, rel.ptr, 0)) < 0)
+	    (rc = cc_repo_read_certs(&leaf, &nleaf, repo, rel.ptr)) < 0)
 		goto done;
 	if (nleaf != 1) {
 		rc = cc_error_set(CC_EINVALID, "%s: expected one certificate", rel.ptr);
@@ -203,7 +199,7 @@ int cc_cert_current(cc_cert **out, cc_cert ***chain, size_t *chain_len, cc_repo 
 	if (chain) {
 		cc_buf_clear(&rel);
 		if ((rc = cc_buf_printf(&rel, "certs/%s/%s/chain.pem", def_name, id)) < 0 ||
-		    (rc = read_certs(chain, chain_len, repo, rel.ptr, 1)) < 0)
+		    (rc = cc_repo_read_certs(chain, chain_len, repo, rel.ptr)) < 0)
 			goto done;
 	}
 	*out = leaf[0];

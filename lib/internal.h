@@ -81,6 +81,8 @@ int cc_git_index_apply(git_repository *repo, const char *workdir, cc_git_change 
 #include <openssl/x509.h>
 int cc_cert_from_x509(cc_cert **out, X509 *x509); /* takes the reference */
 X509 *cc_cert_get0_x509(const cc_cert *cert);
+/* The certificates of a repository file (certstore.c); none for an empty file. */
+int cc_repo_read_certs(cc_cert ***out, size_t *count, cc_repo *repo, const char *rel);
 
 /* Load OpenSSL's legacy provider (RC2, 3DES PKCS#12) once; 0 when loaded. */
 int cc_legacy_provider(void);

@@ -308,7 +308,7 @@ const char *cc_revocation_reason_name(int reason)
 	return reasons[reason];
 }
 
-static int serial_normalize(char *out, size_t size, const char *serial)
+int cc_serial_normalize(char *out, size_t size, const char *serial)
 {
 	size_t j = 0;
 
@@ -436,7 +436,7 @@ int cc_ca_revoke(cc_txn *txn, cc_ca *ca, const char *serial_text, int reason)
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	if ((rc = serial_normalize(serial, sizeof(serial), serial_text)) < 0 ||
+	if ((rc = cc_serial_normalize(serial, sizeof(serial), serial_text)) < 0 ||
 	    (rc = record_path(&rel, ca, serial)) < 0 || (rc = cc_repo_path(repo, rel.ptr, &abs)) < 0)
 		goto done;
 	if (!cc_fs_exists(abs.ptr)) {

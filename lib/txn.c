@@ -925,12 +925,7 @@ int cc_txn_commit(cc_txn *txn, const char *summary, const char *body)
 done:
 	git_tree_free(tree);
 	if (rc < 0) {
-		char saved[1024];
-		int code = cc_error_code();
-
-		snprintf(saved, sizeof(saved), "%s", cc_error_last());
-		cc_txn_abort(txn);
-		cc_error_set(code, "%s", saved);
+		cc_txn_abort(txn); /* keeps the error */
 		return rc;
 	}
 	txn_free(txn);
@@ -939,23 +934,27 @@ done:
 
 void cc_txn_abort(cc_txn *txn)
 {
+	char saved[1024];
+	int code = cc_error_code();
+
 	if (!txn)
 		return;
+	/* Callers abort because of an error: that error stays the last one. */
+	snprintf(saved, sizeof(saved), "%s", cc_error_last());
 	if (txn->count) {
-		char saved[1024];
-		int code = cc_error_code();
-
 		/* The journal holds exactly our paths: recovery restores them. */
-		snprintf(saved, sizeof(saved), "%s", cc_error_last());
 		if (txn->journal_fd >= 0) {
 			close(txn->journal_fd);
 			txn->journal_fd = -1;
 		}
 		cc_repo_recover(txn->repo, NULL);
 		cc_repo_discard_objects(txn->repo);
-		cc_error_set(code, "%s", saved);
 	} else {
 		remove_journal(txn);
 	}
 	txn_free(txn);
+	if (code == CC_OK)
+		cc_error_clear();
+	else
+		cc_error_set(code, "%s", saved);
 }

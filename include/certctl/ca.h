@@ -115,6 +115,12 @@ int cc_revocation_reason_parse(int *out, const char *text);
 const char *cc_revocation_reason_name(int reason);
 
 /*
+ * A serial number as certctl writes it: upper-case hex without separators
+ * or leading zero bytes ("58:fa:3a" -> "58FA3A").  CC_EINVALID.
+ */
+int cc_serial_normalize(char *out, size_t size, const char *serial);
+
+/*
  * Revoke the certificate with serial `serial` (hex) issued by `ca`.
  * CC_ENOTFOUND when the CA did not issue it, CC_EEXISTS when revoked.
  */

@@ -69,7 +69,7 @@ int cc_txn_commit(cc_txn *txn, const char *summary, const char *body);
 
 /*
  * Put back every file the transaction touched, release the lock and free
- * it.  NULL is fine.
+ * it; the last error stays what it was.  NULL is fine.
  */
 void cc_txn_abort(cc_txn *txn);
 
