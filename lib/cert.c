@@ -19,6 +19,7 @@ struct cc_cert {
 	X509 *x509;
 	char sha256[65], sha1[41], id[17], keyfp[65];
 	char *serial, *subject, *issuer, *cn;
+	int self_signed; /* -1 until asked: checking costs a signature verification */
 };
 
 /* Inputs larger than this are not certificate files. */
@@ -71,6 +72,7 @@ int cc_cert_from_x509(cc_cert **out, X509 *x509)
 		return cc_error_set(CC_ERROR, "out of memory");
 	}
 	cert->x509 = x509;
+	cert->self_signed = -1;
 	if (X509_digest(x509, EVP_sha256(), md, &mdlen) != 1)
 		goto fail;
 	cc_hex(cert->sha256, md, 32);
@@ -368,7 +370,11 @@ int cc_cert_is_ca(const cc_cert *cert)
 
 int cc_cert_is_self_signed(const cc_cert *cert)
 {
-	return X509_self_signed(cert->x509, 1) == 1;
+	cc_cert *cache = (cc_cert *)cert; /* the answer never changes */
+
+	if (cache->self_signed < 0)
+		cache->self_signed = X509_self_signed(cert->x509, 1) == 1;
+	return cache->self_signed;
 }
 
 int cc_cert_sans(const cc_cert *cert, cc_strlist *out)

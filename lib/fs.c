@@ -164,6 +164,8 @@ int cc_fs_mkdir_p(const char *path, unsigned mode)
 	cc_buf buf = CC_BUF_INIT;
 	int rc;
 
+	if (cc_fs_is_dir(path))
+		return 0; /* the usual case: one stat, not one mkdir per component */
 	if ((rc = cc_buf_puts(&buf, path)) < 0)
 		return rc;
 	for (char *p = buf.ptr + 1; ; p++) {

@@ -126,12 +126,25 @@ static int build_tree(git_odb *odb, const git_oid *base, const cc_git_change *ch
 
 	*empty = 0;
 	if (base) {
-		if (git_odb_read(&obj, odb, base) < 0 || git_odb_object_type(obj) != GIT_OBJECT_TREE) {
-			rc = cc_error_git(CC_EIO, "cannot read tree %s", git_oid_tostr_s(base));
+		git_object_t type = GIT_OBJECT_INVALID;
+		size_t size = 0;
+		/* A tree of this batch: no copy, no re-hashing as git_odb_read does. */
+		const void *data = cc_packbatch_peek(odb, base, &type, &size);
+
+		if (!data) {
+			if (git_odb_read(&obj, odb, base) < 0) {
+				rc = cc_error_git(CC_EIO, "cannot read tree %s", git_oid_tostr_s(base));
+				goto done;
+			}
+			data = git_odb_object_data(obj);
+			size = git_odb_object_size(obj);
+			type = git_odb_object_type(obj);
+		}
+		if (type != GIT_OBJECT_TREE) {
+			rc = cc_error_set(CC_EIO, "object %s is not a tree", git_oid_tostr_s(base));
 			goto done;
 		}
-		if (parse_tree(git_odb_object_data(obj), git_odb_object_size(obj), &entries,
-			       &nentries) < 0) {
+		if (parse_tree(data, size, &entries, &nentries) < 0) {
 			rc = cc_error_set(CC_EIO, "malformed tree %s", git_oid_tostr_s(base));
 			goto done;
 		}
@@ -238,8 +251,9 @@ static int build_tree(git_odb *odb, const git_oid *base, const cc_git_change *ch
 		*empty = 1; /* the parent drops it; an empty subtree is never written */
 		goto done;
 	}
-	if (git_odb_write(out, odb, raw.ptr ? raw.ptr : "", raw.size, GIT_OBJECT_TREE) < 0)
-		rc = cc_error_git(CC_EIO, "cannot write a tree");
+	if ((rc = cc_odb_write(out, odb, raw.ptr ? raw.ptr : "", raw.size, GIT_OBJECT_TREE)) == 0 &&
+	    base)
+		cc_packbatch_hint(odb, out, base);
 done:
 	git_odb_object_free(obj);
 	free(entries);

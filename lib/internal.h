@@ -63,6 +63,20 @@ int cc_repo_git_lock_paths(cc_repo *repo, cc_buf *index_lock, cc_buf *ref_lock);
 /* The secret directory for new repositories. */
 int cc_repo_secret_dir(cc_buf *out, const char *override);
 
+/* packbatch.c: an object store in memory, written out as one pack. */
+int cc_packbatch_new(git_odb_backend **out);
+/* Write what it holds to `objects_dir`/pack/ and empty it. */
+int cc_packbatch_flush(git_odb_backend *backend, git_odb *odb, const char *objects_dir);
+void cc_packbatch_reset(git_odb_backend *backend);
+/* Write an object: into `odb`'s batch when it has one, else through libgit2. */
+int cc_odb_write(git_oid *out, git_odb *odb, const void *data, size_t len, git_object_t type);
+/* An object of `odb`'s batch, borrowed until the batch is flushed; NULL
+ * when there is no batch or the object is not in it. */
+const void *cc_packbatch_peek(git_odb *odb, const git_oid *id, git_object_t *type, size_t *len);
+/* `id` is a new version of `base`: store it as a delta when both are in
+ * `odb`'s batch (a no-op without one). */
+void cc_packbatch_hint(git_odb *odb, const git_oid *id, const git_oid *base);
+
 /* gitraw.c: commits without parsing whole trees and indexes. */
 typedef struct {
 	const char *path; /* repository-relative */

@@ -16,7 +16,6 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <git2/sys/odb_backend.h>
-#include <git2/sys/mempack.h>
 #include "internal.h"
 
 #define CONFIG_PATH ".certctl/config.yaml"
@@ -40,7 +39,7 @@ struct cc_repo {
 	char check[65];
 	cc_secret *passphrase; /* the repository secret, after unlock */
 	unsigned char kek[KDF_KEY_LEN]; /* scrypt(secret, salt), after unlock */
-	git_odb_backend *mempack; /* batch mode: new objects wait here for one pack */
+	git_odb_backend *batch; /* batch mode: new objects wait here for one pack */
 };
 
 static int libgit2_ready;
@@ -172,14 +171,18 @@ int cc_repo_secret_dir(cc_buf *out, const char *override)
 int cc_repo_batch_objects(cc_repo *repo)
 {
 	git_odb *odb = NULL;
-	int rc = 0;
+	git_odb_backend *batch = NULL;
+	int rc;
 
-	if (repo->mempack)
+	if (repo->batch)
 		return 0;
-	if (git_repository_odb(&odb, repo->git) < 0 || git_mempack_new(&repo->mempack) < 0 ||
-	    git_odb_add_backend(odb, repo->mempack, 1000) < 0) {
+	if ((rc = cc_packbatch_new(&batch)) < 0)
+		return rc;
+	if (git_repository_odb(&odb, repo->git) < 0 || git_odb_add_backend(odb, batch, 1000) < 0) {
 		rc = cc_error_git(CC_EIO, "cannot prepare the object database for a batch");
-		repo->mempack = NULL; /* the odb owns it once added */
+		batch->free(batch);
+	} else {
+		repo->batch = batch; /* owned by the odb */
 	}
 	git_odb_free(odb);
 	return rc;
@@ -187,33 +190,26 @@ int cc_repo_batch_objects(cc_repo *repo)
 
 int cc_repo_write_objects(cc_repo *repo)
 {
-	git_buf pack = GIT_BUF_INIT;
 	git_odb *odb = NULL;
-	git_odb_writepack *writer = NULL;
-	git_indexer_progress stats;
-	int rc = 0;
+	cc_buf dir = CC_BUF_INIT;
+	int rc;
 
-	if (!repo->mempack)
+	if (!repo->batch)
 		return 0;
-	if (git_mempack_dump(&pack, repo->git, repo->mempack) < 0 ||
-	    git_repository_odb(&odb, repo->git) < 0 ||
-	    git_odb_write_pack(&writer, odb, NULL, NULL) < 0 ||
-	    writer->append(writer, pack.ptr, pack.size, &stats) < 0 ||
-	    writer->commit(writer, &stats) < 0)
-		rc = cc_error_git(CC_EIO, "cannot write the batch's objects");
-	else
-		git_mempack_reset(repo->mempack);
-	if (writer)
-		writer->free(writer);
+	if (git_repository_odb(&odb, repo->git) < 0)
+		return cc_error_git(CC_EIO, "cannot open the object database");
+	rc = cc_buf_printf(&dir, "%sobjects", git_repository_path(repo->git));
+	if (rc == 0)
+		rc = cc_packbatch_flush(repo->batch, odb, dir.ptr);
 	git_odb_free(odb);
-	git_buf_dispose(&pack);
+	cc_buf_dispose(&dir);
 	return rc;
 }
 
 void cc_repo_discard_objects(cc_repo *repo)
 {
-	if (repo->mempack)
-		git_mempack_reset(repo->mempack);
+	if (repo->batch)
+		cc_packbatch_reset(repo->batch);
 }
 
 int cc_repo_secret_path(const cc_repo *repo, cc_buf *out)

@@ -614,6 +614,19 @@ oom:
 	return NULL;
 }
 
+static int write_object(git_oid *out, cc_repo *repo, const void *data, size_t len,
+			git_object_t type)
+{
+	git_odb *odb = NULL;
+	int rc;
+
+	if (git_repository_odb(&odb, cc_repo_git(repo)) < 0)
+		return cc_error_git(CC_EIO, "cannot open the object database");
+	rc = cc_odb_write(out, odb, data, len, type);
+	git_odb_free(odb);
+	return rc;
+}
+
 int cc_txn_write(cc_txn *txn, const char *relpath, const void *data, size_t len, unsigned mode)
 {
 	cc_buf path = CC_BUF_INIT;
@@ -623,8 +636,8 @@ int cc_txn_write(cc_txn *txn, const char *relpath, const void *data, size_t len,
 
 	if ((rc = cc_repo_path(txn->repo, relpath, &path)) < 0)
 		goto done;
-	if (git_blob_create_from_buffer(&oid, cc_repo_git(txn->repo), data, len) < 0) {
-		rc = cc_error_git(CC_EIO, "cannot store '%s'", relpath);
+	if ((rc = write_object(&oid, txn->repo, data, len, GIT_OBJECT_BLOB)) < 0) {
+		cc_error_set(rc, "cannot store '%s': %s", relpath, cc_error_last());
 		goto done;
 	}
 	if (!(u = update_slot(txn, relpath))) {
@@ -790,6 +803,7 @@ int cc_txn_checkpoint(cc_txn *txn, const char *summary, const char *body)
 	git_commit *parent = NULL;
 	git_signature *sig = NULL;
 	cc_buf message = CC_BUF_INIT;
+	git_buf raw = GIT_BUF_INIT;
 	const git_oid *base = txn->has_tip ? &txn->tip_tree : txn->has_head ? &txn->head_tree : NULL;
 	const git_oid *parent_id = txn->has_tip ? &txn->tip : txn->has_head ? &txn->head : NULL;
 	git_oid tree_id, commit_id;
@@ -824,11 +838,13 @@ int cc_txn_checkpoint(cc_txn *txn, const char *summary, const char *body)
 				   cc_buf_cstr(&txn->trailers));
 	if (rc < 0)
 		goto done;
-	if (git_commit_create(&commit_id, git, NULL, sig, sig, NULL, message.ptr, tree,
-			      parent ? 1 : 0, (const git_commit **)&parent) < 0) {
+	if (git_commit_create_buffer(&raw, git, sig, sig, NULL, message.ptr, tree, parent ? 1 : 0,
+				     (const git_commit **)&parent) < 0) {
 		rc = cc_error_git(CC_EIO, "cannot commit");
 		goto done;
 	}
+	if ((rc = write_object(&commit_id, txn->repo, raw.ptr, raw.size, GIT_OBJECT_COMMIT)) < 0)
+		goto done;
 	txn->tip = commit_id;
 	txn->tip_tree = tree_id;
 	txn->has_tip = 1;
@@ -843,6 +859,7 @@ done:
 	git_commit_free(parent);
 	git_signature_free(sig);
 	cc_buf_dispose(&message);
+	git_buf_dispose(&raw);
 	return rc;
 }
 

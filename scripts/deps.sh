@@ -4,7 +4,7 @@
 set -eu
 
 build="gcc libc6-dev make pkg-config libssl-dev libgit2-dev libyaml-dev
-libcurl4-openssl-dev libjansson-dev check"
+libcurl4-openssl-dev libjansson-dev zlib1g-dev check"
 test="git openssl curl faketime clang valgrind nginx pebble default-jre-headless"
 
 want=${1:-all}

@@ -17,7 +17,12 @@ if [ -x /usr/bin/time ]; then TIME_BIN=/usr/bin/time; else TIME_BIN=; fi
 
 bench_tmp=$(mktemp -d "${TMPDIR:-/tmp}/certctl-bench.XXXXXX")
 # BENCH_KEEP=1 keeps the work directory for a look afterwards.
-if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: keeping $bench_tmp" >&2; else trap 'rm -rf "$bench_tmp"' EXIT; fi
+# run.sh removes every benchmark's directory at the end (BENCH_DEFER_CLEANUP).
+if [ -n "${BENCH_KEEP:-}" ]; then
+	echo "bench: keeping $bench_tmp" >&2
+elif [ -z "${BENCH_DEFER_CLEANUP:-}" ]; then
+	trap 'rm -rf "$bench_tmp"' EXIT
+fi
 export CERTCTL_SECRET_DIR="$bench_tmp/secrets"
 
 # git CLI with a fixed identity and none of the user's configuration

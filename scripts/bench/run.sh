@@ -15,6 +15,16 @@ command -v hyperfine >/dev/null 2>&1 && echo "timing: hyperfine $(hyperfine --ve
 	|| echo "timing: bash loop (date +%s%N)"
 [ -x /usr/bin/time ] || echo "note: /usr/bin/time missing (Debian package 'time'): no RSS figures"
 
+# Each benchmark's files stay until all have run: ext4 without a journal
+# (this kind of VM) skips inodes freed in the last 5-35 s when it allocates
+# new ones, so deleting one benchmark's thousands of files would slow the
+# file creation the next one measures.
+if [ -z "${BENCH_KEEP:-}" ]; then
+	bench_parent=$(mktemp -d "${TMPDIR:-/tmp}/certctl-benches.XXXXXX")
+	trap 'rm -rf "$bench_parent"' EXIT
+	export TMPDIR=$bench_parent BENCH_DEFER_CLEANUP=1
+fi
+
 failed=
 for b in "$here"/b*.sh; do
 	[ -e "$b" ] || continue

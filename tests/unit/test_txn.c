@@ -631,6 +631,141 @@ START_TEST(test_repo_recover_counts_restored_paths)
 }
 END_TEST
 
+
+/* Batch mode (issue --batch): objects go to packs written by certctl. */
+
+/* Output of a shell command run in the repository, malloc'ed (the real git CLI). */
+static char *git_output(const char *args)
+{
+	char cmd[PATH_MAX * 2], *out = NULL;
+	size_t len = 0, cap = 0;
+	FILE *p;
+	int c;
+
+	fx_pathf(cmd, sizeof(cmd), "cd '%s' && git %s 2>&1", fx_repo_path, args);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	while ((c = fgetc(p)) != EOF) {
+		if (len + 2 > cap) {
+			cap = cap ? cap * 2 : 4096;
+			out = realloc(out, cap);
+			ck_assert_ptr_nonnull(out);
+		}
+		out[len++] = (char)c;
+	}
+	if (out)
+		out[len] = '\0';
+	ck_assert_int_eq(pclose(p), 0);
+	return out ? out : strdup("");
+}
+
+/* Number of loose objects (files under objects/XX/). */
+static int loose_objects(void)
+{
+	char *out = git_output("count-objects");
+	int n = atoi(out);
+
+	free(out);
+	return n;
+}
+
+START_TEST(test_batch_commits_go_to_one_valid_pack_with_deltas)
+{
+	cc_txn *txn;
+	char path[64], text[64], *got, *out;
+	int loose_before = loose_objects(); /* those of the repository's first commit */
+
+	ck_assert_int_eq(cc_repo_batch_objects(fx_repo), 0);
+	txn = begin_ok("issue");
+	/* 120 commits, each adding one file to a directory that keeps growing:
+	 * every new version of many/ is stored as a delta of the last. */
+	for (int i = 0; i < 120; i++) {
+		snprintf(path, sizeof(path), "many/file%03d.txt", i);
+		snprintf(text, sizeof(text), "content %d\n", i);
+		write_ok(txn, path, text);
+		snprintf(text, sizeof(text), "test: file %d", i);
+		ck_assert_int_eq(cc_txn_checkpoint(txn, text, NULL), 0);
+	}
+	ck_assert_int_eq(cc_txn_commit(txn, NULL, NULL), 0);
+	ck_assert_int_eq(fx_git_commit_count(fx_repo_path), 121);
+	got = fx_git_head_file(fx_repo_path, "many/file077.txt");
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, "content 77\n");
+	free(got);
+	ck_assert_int_eq(loose_objects(), loose_before);
+	ck_assert_int_eq(fx_git_status_count(fx_repo_path), 0);
+	/* git itself: the pack and its index are valid, everything reachable is there. */
+	out = git_output("fsck --full --strict");
+	free(out);
+	out = git_output("verify-pack -v .git/objects/pack/*.idx");
+	ck_assert_msg(strstr(out, "chain length = 1") && strstr(out, ": ok"),
+		      "no delta chain in:\n%s", out);
+	free(out);
+	out = git_output("log --format=%s -1 HEAD~119");
+	ck_assert_str_eq(out, "test: file 0\n");
+	free(out);
+}
+END_TEST
+
+START_TEST(test_batch_pack_is_readable_by_the_next_group)
+{
+	cc_txn *txn;
+	char *got;
+
+	ck_assert_int_eq(cc_repo_batch_objects(fx_repo), 0);
+	/* Two publications in one process: the second builds on trees that
+	 * are now in the first group's pack. */
+	for (int group = 0; group < 2; group++) {
+		char path[64];
+
+		txn = begin_ok("issue");
+		for (int i = 0; i < 3; i++) {
+			snprintf(path, sizeof(path), "d/g%d-%d.txt", group, i);
+			write_ok(txn, path, path);
+			ck_assert_int_eq(cc_txn_checkpoint(txn, "test: one", NULL), 0);
+		}
+		ck_assert_int_eq(cc_txn_commit(txn, NULL, NULL), 0);
+	}
+	ck_assert_int_eq(fx_git_commit_count(fx_repo_path), 7);
+	got = fx_git_head_file(fx_repo_path, "d/g0-2.txt");
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, "d/g0-2.txt");
+	free(got);
+	free(git_output("fsck --full --strict"));
+}
+END_TEST
+
+START_TEST(test_batch_object_ids_are_git_ids)
+{
+	git_odb *odb = NULL;
+	git_oid batch_id, git_id;
+	static const char blob[] = "-----BEGIN CERTIFICATE-----\n";
+
+	ck_assert_int_eq(cc_repo_batch_objects(fx_repo), 0);
+	ck_assert_int_eq(git_repository_odb(&odb, cc_repo_git(fx_repo)), 0);
+	ck_assert_int_eq(cc_odb_write(&batch_id, odb, blob, sizeof(blob) - 1, GIT_OBJECT_BLOB), 0);
+	ck_assert_int_eq(git_odb_hash(&git_id, blob, sizeof(blob) - 1, GIT_OBJECT_BLOB), 0);
+	ck_assert(git_oid_equal(&batch_id, &git_id));
+	/* Readable through libgit2 before the pack exists, and twice is once. */
+	ck_assert_int_eq(git_odb_exists(odb, &batch_id), 1);
+	ck_assert_int_eq(cc_odb_write(&batch_id, odb, blob, sizeof(blob) - 1, GIT_OBJECT_BLOB), 0);
+	ck_assert_int_eq(cc_repo_write_objects(fx_repo), 0);
+	ck_assert_int_eq(git_odb_exists(odb, &git_id), 1);
+	git_odb_free(odb);
+	{
+		char args[80], *out;
+
+		snprintf(args, sizeof(args), "cat-file -p %s", git_oid_tostr_s(&git_id));
+		out = git_output(args);
+		ck_assert_str_eq(out, blob);
+		free(out);
+		out = git_output("count-objects -v");
+		ck_assert_msg(strstr(out, "in-pack: 1\n") != NULL, "%s", out);
+		free(out);
+	}
+}
+END_TEST
+
 START_TEST(test_txn_lock_timeout_zero_fails_at_once)
 {
 	cc_txn *first = begin_ok("define"), *second = NULL;
@@ -663,6 +798,9 @@ Suite *txn_suite(void)
 	tcase_add_test(tc, test_txn_remove_missing_file_is_enotfound);
 	tcase_add_test(tc, test_txn_write_then_remove_new_file_commits_without_it);
 	tcase_add_test(tc, test_txn_trailer_rejects_injection);
+	tcase_add_test(tc, test_batch_commits_go_to_one_valid_pack_with_deltas);
+	tcase_add_test(tc, test_batch_pack_is_readable_by_the_next_group);
+	tcase_add_test(tc, test_batch_object_ids_are_git_ids);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("abort");
