@@ -208,6 +208,50 @@ void cc_key_free(cc_key *key)
 }
 
 /* Fill in id, fingerprint and spec from the EVP_PKEY. */
+/*
+ * The DER SubjectPublicKeyInfo of `key` (OPENSSL_malloc'ed), its length or
+ * <= 0.  For EC and Ed25519 keys it is a fixed header and the public key's
+ * bytes: i2d_PUBKEY() gets the same through OpenSSL 3.0's encoder lookup,
+ * which costs more than generating the key.  RSA goes through OpenSSL.
+ */
+static int spki_der(const cc_key *key, unsigned char **out)
+{
+	static const unsigned char p256[] = {
+		0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+		0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+	};
+	static const unsigned char p384[] = {
+		0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+		0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00,
+	};
+	static const unsigned char ed25519[] = {
+		0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+	};
+	const unsigned char *head = NULL;
+	size_t headlen = 0, keylen = 0, got = 0;
+	unsigned char point[133];
+
+	if (key->spec.type == CC_KEY_ECDSA && key->spec.bits == 256)
+		head = p256, headlen = sizeof(p256), keylen = 65;
+	else if (key->spec.type == CC_KEY_ECDSA && key->spec.bits == 384)
+		head = p384, headlen = sizeof(p384), keylen = 97;
+	else if (key->spec.type == CC_KEY_ED25519)
+		head = ed25519, headlen = sizeof(ed25519), keylen = 32;
+	/* Uncompressed points only: a key read with a compressed point is
+	 * encoded by OpenSSL, which keeps what it read. */
+	if (head && EVP_PKEY_get_octet_string_param(key->pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+						    point, sizeof(point), &got) == 1 &&
+	    got == keylen && (key->spec.type == CC_KEY_ED25519 || point[0] == 0x04)) {
+		*out = OPENSSL_malloc(headlen + keylen);
+		if (!*out)
+			return -1;
+		memcpy(*out, head, headlen);
+		memcpy(*out + headlen, point, keylen);
+		return (int)(headlen + keylen);
+	}
+	return i2d_PUBKEY(key->pkey, out);
+}
+
 static int key_describe(cc_key *key)
 {
 	unsigned char *der = NULL, md[32];
@@ -249,7 +293,7 @@ static int key_describe(cc_key *key)
 	}
 	if (spec_storable(&key->spec) < 0)
 		return CC_EINVALID;
-	len = i2d_PUBKEY(key->pkey, &der);
+	len = spki_der(key, &der);
 	if (len <= 0)
 		return cc_error_openssl(CC_EINVALID, "cannot encode the public key");
 	if (EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) != 1)
