@@ -19,5 +19,7 @@
 #include "certctl/history.h"
 #include "certctl/fsck.h"
 #include "certctl/json.h"
+#include "certctl/trust.h"
+#include "certctl/acquire.h"
 
 #endif

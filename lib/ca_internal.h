@@ -33,6 +33,12 @@ struct cc_ca {
 const EVP_MD *cc_ca_digest(EVP_PKEY *pkey);
 int cc_ca_random_serial(ASN1_INTEGER **out);
 int cc_ca_subject_name(X509_NAME **out, const cc_subject *subject);
+/* The key for a new certificate of `def`: the one `opts` or the definition
+ * asks for, the current certificate's (reuse), or a new one (`is_new`). */
+int cc_issue_key(cc_key **out, int *is_new, cc_txn *txn, const cc_definition *def,
+		 const cc_issue_options *opts);
+/* The subject alternative names of `def`; `critical` when its subject is empty. */
+int cc_definition_general_names(GENERAL_NAMES **out, const cc_definition *def, int *critical);
 /*
  * A new v3 certificate for `key` named `subject`, issued by `issuer` (NULL:
  * itself), with a random serial and a validity from a minute ago.

@@ -77,6 +77,43 @@ const void *cc_packbatch_peek(git_odb *odb, const git_oid *id, git_object_t *typ
  * `odb`'s batch (a no-op without one). */
 void cc_packbatch_hint(git_odb *odb, const git_oid *id, const git_oid *base);
 
+/* trust.c: the X509_STORE of trust set `set` (NULL: "default"); `count`
+ * (optional) gets the number of sources loaded. */
+int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *count);
+
+/* request.c: a new request id ("20261124T022500Z-3fa1"). */
+int cc_request_new_id(char out[32]);
+
+/* http.c: bounded HTTP(S) through libcurl; TLS verification always on. */
+typedef struct {
+	const char *url;
+	const void *body;         /* POST when set */
+	size_t body_len;
+	const char *content_type; /* of the body */
+	const char *accept;       /* a whole "Accept: ..." header line, or NULL */
+	const char *ca_file;      /* trust anchors for HTTPS; NULL: the system's */
+	long timeout_ms;          /* the whole transfer; 0: 30 s */
+	size_t max_body;          /* bigger replies fail; 0: 1 MiB */
+	int head;                 /* HEAD instead of GET */
+	int allow_http;           /* plain http:// too (AIA URLs, local servers) */
+	int follow_redirects;     /* at most 3 */
+} cc_http_request;
+
+typedef struct {
+	long status;
+	cc_buf body;
+	char *location, *replay_nonce, *retry_after, *content_type;
+	cc_strlist links; /* Link header values */
+} cc_http_response;
+
+/* Perform `req`; `resp` is filled (any status) or CC_ENET / CC_ETLS. */
+int cc_http_do(const cc_http_request *req, cc_http_response *resp);
+void cc_http_response_dispose(cc_http_response *resp);
+/* Retry-After (seconds or an HTTP date) in ms, else `fallback_ms`; at most `max_ms`. */
+long cc_http_retry_after_ms(const cc_http_response *resp, long fallback_ms, long max_ms);
+/* The `nth` URL of a Link header with rel="`rel`" (malloc'ed), or NULL. */
+char *cc_http_link(const cc_http_response *resp, const char *rel, size_t nth);
+
 /* gitraw.c: commits without parsing whole trees and indexes. */
 typedef struct {
 	const char *path; /* repository-relative */

@@ -50,13 +50,13 @@ static int add_general_name(GENERAL_NAMES *names, int type, const char *value)
 	return 0;
 }
 
-/* subjectAltName from the definition (built directly: no text parsing). */
-static int add_sans(X509 *x, const cc_definition *def)
+int cc_definition_general_names(GENERAL_NAMES **out, const cc_definition *def, int *critical)
 {
 	GENERAL_NAMES *names = GENERAL_NAMES_new();
 	const cc_sans *s = &def->sans;
-	int rc = 0, critical;
+	int rc = 0;
 
+	*out = NULL;
 	if (!names)
 		return cc_error_set(CC_ERROR, "out of memory");
 	for (size_t i = 0; i < s->dns.count && rc == 0; i++)
@@ -72,8 +72,22 @@ static int add_sans(X509 *x, const cc_definition *def)
 	for (size_t i = 0; i < s->uri.count && rc == 0; i++)
 		rc = add_general_name(names, GEN_URI, s->uri.items[i]);
 	/* RFC 5280 4.2.1.6: critical when the subject is empty. */
-	critical = !def->subject.cn && !def->subject.o && !def->subject.ou && !def->subject.c &&
-		   !def->subject.email && !def->subject.l && !def->subject.st;
+	*critical = !def->subject.cn && !def->subject.o && !def->subject.ou && !def->subject.c &&
+		    !def->subject.email && !def->subject.l && !def->subject.st;
+	if (rc < 0) {
+		GENERAL_NAMES_free(names);
+		return rc;
+	}
+	*out = names;
+	return 0;
+}
+
+/* subjectAltName from the definition (built directly: no text parsing). */
+static int add_sans(X509 *x, const cc_definition *def)
+{
+	GENERAL_NAMES *names = NULL;
+	int critical, rc = cc_definition_general_names(&names, def, &critical);
+
 	if (rc == 0 && sk_GENERAL_NAME_num(names) > 0 &&
 	    X509_add1_ext_i2d(x, NID_subject_alt_name, names, critical, X509V3_ADD_DEFAULT) != 1)
 		rc = cc_error_openssl(CC_EINVALID, "cannot add the subject alternative names");
@@ -137,7 +151,7 @@ done:
 }
 
 /* The key to certify: new, the current certificate's, or a named one. */
-static int issue_key(cc_key **out, int *is_new, cc_txn *txn, const cc_definition *def,
+int cc_issue_key(cc_key **out, int *is_new, cc_txn *txn, const cc_definition *def,
 		     const cc_issue_options *opts)
 {
 	cc_repo *repo = cc_txn_repo(txn);
@@ -227,7 +241,7 @@ int cc_issue(cc_txn *txn, cc_ca *ca, const cc_definition *def, const cc_issue_op
 					    "expires %s (give a shorter --validity)", def->name,
 					    ca->name, until);
 	}
-	if ((rc = issue_key(&key, &is_new, txn, def, opts)) < 0)
+	if ((rc = cc_issue_key(&key, &is_new, txn, def, opts)) < 0)
 		goto done;
 	if ((rc = build_leaf(&cert, def, key, ca, validity, profile)) < 0)
 		goto done;

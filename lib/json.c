@@ -22,6 +22,11 @@ static int oom(void)
 	return cc_error_set(CC_ERROR, "out of memory");
 }
 
+cc_json *cc_json_null(void)
+{
+	return (cc_json *)json_null();
+}
+
 int cc_json_set(cc_json *obj, const char *key, cc_json *value)
 {
 	if (!obj || !value) {

@@ -14,6 +14,7 @@ typedef struct cc_json cc_json;
 /* New empty object / array; NULL when out of memory. */
 cc_json *cc_json_object(void);
 cc_json *cc_json_array(void);
+cc_json *cc_json_null(void);
 
 /* Setters on objects.  A NULL string value is written as null. */
 int cc_json_set_str(cc_json *obj, const char *key, const char *value);

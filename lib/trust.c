@@ -1,0 +1,387 @@
+/*
+ * Trusted CA sets and chain verification.
+ *
+ * A set has a bundle file outside the repository (the system's CA bundle
+ * by default, trust_sets.NAME.bundle in the configuration) and CAs stored
+ * in the repository, trust/<set>/<id>.pem.  The repository's own CAs
+ * (ca/<name>/cert.pem) are trusted in every set.
+ *
+ * Verification completes what the certificate's holder left out: a
+ * missing intermediate comes from the trust set or from the CA issuers
+ * URL of the certificate's AIA extension, and when none does, the error
+ * names the certificate that is missing.
+ */
+#include <string.h>
+#include <openssl/x509v3.h>
+#include <openssl/err.h>
+#include "internal.h"
+
+/* Whether a trust set name is acceptable (a file name component). */
+static int set_check(const char *set)
+{
+	return cc_name_check(set, "trust set");
+}
+
+const char *cc_trust_bundle(const cc_repo *repo, const char *set)
+{
+	char key[128];
+	const char *v;
+
+	snprintf(key, sizeof(key), "trust_sets.%s.bundle", set);
+	v = cc_repo_config_get(repo, key);
+	if (v)
+		return *v ? v : NULL; /* "" : no bundle */
+	v = getenv("CERTCTL_CA_BUNDLE");
+	if (v && *v)
+		return v;
+	return X509_get_default_cert_file();
+}
+
+static int add_file(X509_STORE *store, cc_repo *repo, const char *rel, size_t *added)
+{
+	cc_cert **certs = NULL;
+	size_t n = 0;
+	int rc = cc_repo_read_certs(&certs, &n, repo, rel);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (X509_STORE_add_cert(store, cc_cert_get0_x509(certs[i])) != 1) {
+			unsigned long e = ERR_peek_last_error();
+
+			/* The same CA twice (bundle and repository) is fine. */
+			if (ERR_GET_REASON(e) != X509_R_CERT_ALREADY_IN_HASH_TABLE)
+				rc = cc_error_openssl(CC_ERROR, "%s: cannot add to the trust store", rel);
+			ERR_clear_error();
+		}
+		(*added)++;
+	}
+	cc_cert_list_free(certs, n);
+	return rc;
+}
+
+int cc_trust_list(cc_repo *repo, const char *set, cc_strlist *out)
+{
+	cc_buf dir = CC_BUF_INIT, rel = CC_BUF_INIT;
+	cc_strlist names = CC_STRLIST_INIT;
+	int rc;
+
+	if ((rc = set_check(set)) < 0)
+		return rc;
+	if ((rc = cc_buf_printf(&rel, "trust/%s", set)) < 0 ||
+	    (rc = cc_repo_path(repo, rel.ptr, &dir)) < 0)
+		goto done;
+	if (cc_fs_is_dir(dir.ptr) && (rc = cc_fs_list(&names, dir.ptr, ".pem")) < 0)
+		goto done;
+	for (size_t i = 0; i < names.count && rc == 0; i++) {
+		char id[64];
+
+		snprintf(id, sizeof(id), "%.*s", (int)(strlen(names.items[i]) - 4), names.items[i]);
+		rc = cc_strlist_add(out, id);
+	}
+done:
+	cc_strlist_dispose(&names);
+	cc_buf_dispose(&dir);
+	cc_buf_dispose(&rel);
+	return rc;
+}
+
+int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *count)
+{
+	X509_STORE *store = X509_STORE_new();
+	cc_strlist ids = CC_STRLIST_INIT, cas = CC_STRLIST_INIT;
+	cc_buf rel = CC_BUF_INIT;
+	const char *bundle;
+	size_t added = 0;
+	int rc = 0;
+
+	*out = NULL;
+	if (!store)
+		return cc_error_set(CC_ERROR, "out of memory");
+	if (!set)
+		set = "default";
+	if ((rc = cc_trust_list(repo, set, &ids)) < 0)
+		goto done;
+	bundle = cc_trust_bundle(repo, set);
+	if (bundle && cc_fs_exists(bundle)) {
+		if (X509_STORE_load_file(store, bundle) != 1) {
+			rc = cc_error_openssl(CC_EINVALID, "trust set '%s': cannot read bundle '%s'", set,
+					      bundle);
+			goto done;
+		}
+		added++;
+	}
+	for (size_t i = 0; i < ids.count && rc == 0; i++) {
+		cc_buf_clear(&rel);
+		if ((rc = cc_buf_printf(&rel, "trust/%s/%s.pem", set, ids.items[i])) == 0)
+			rc = add_file(store, repo, rel.ptr, &added);
+	}
+	if (rc == 0)
+		rc = cc_ca_names(repo, &cas);
+	for (size_t i = 0; i < cas.count && rc == 0; i++) {
+		cc_buf_clear(&rel);
+		if ((rc = cc_buf_printf(&rel, "ca/%s/cert.pem", cas.items[i])) < 0)
+			break;
+		rc = add_file(store, repo, rel.ptr, &added);
+		if (rc == CC_ENOTFOUND) { /* a CA that awaits its certificate */
+			cc_error_clear();
+			rc = 0;
+		}
+	}
+done:
+	cc_strlist_dispose(&ids);
+	cc_strlist_dispose(&cas);
+	cc_buf_dispose(&rel);
+	if (rc < 0) {
+		X509_STORE_free(store);
+		return rc;
+	}
+	if (count)
+		*count = added;
+	*out = store;
+	return 0;
+}
+
+int cc_trust_add(cc_txn *txn, const char *set, const cc_cert *cert)
+{
+	cc_buf rel = CC_BUF_INIT, pem = CC_BUF_INIT, abs = CC_BUF_INIT;
+	int rc;
+
+	if ((rc = set_check(set)) < 0)
+		return rc;
+	if (!cc_cert_is_ca(cert))
+		return cc_error_set(CC_EINVALID, "%s is not a CA certificate (basicConstraints)",
+				    cc_cert_subject(cert));
+	if ((rc = cc_buf_printf(&rel, "trust/%s/%s.pem", set, cc_cert_id(cert))) < 0 ||
+	    (rc = cc_repo_path(cc_txn_repo(txn), rel.ptr, &abs)) < 0)
+		goto done;
+	if (cc_fs_exists(abs.ptr)) {
+		rc = cc_error_set(CC_EEXISTS, "%s is already in trust set '%s' (%s)",
+				  cc_cert_subject(cert), set, cc_cert_id(cert));
+		goto done;
+	}
+	if ((rc = cc_cert_pem(cert, &pem)) == 0)
+		rc = cc_txn_write(txn, rel.ptr, pem.ptr, pem.size, 0644);
+done:
+	cc_buf_dispose(&rel);
+	cc_buf_dispose(&pem);
+	cc_buf_dispose(&abs);
+	return rc;
+}
+
+int cc_trust_remove(cc_txn *txn, const char *set, const char *id)
+{
+	cc_buf rel = CC_BUF_INIT;
+	int rc;
+
+	if ((rc = set_check(set)) < 0)
+		return rc;
+	if (!id || strlen(id) != 16 || strspn(id, "0123456789abcdef") != 16)
+		return cc_error_set(CC_EINVALID, "invalid certificate id '%s' (16 hex digits)",
+				    id ? id : "");
+	if ((rc = cc_buf_printf(&rel, "trust/%s/%s.pem", set, id)) == 0) {
+		rc = cc_txn_remove(txn, rel.ptr);
+		if (rc == CC_ENOTFOUND)
+			rc = cc_error_set(CC_ENOTFOUND, "no certificate %s in trust set '%s'", id, set);
+	}
+	cc_buf_dispose(&rel);
+	return rc;
+}
+
+/* The CA issuers URL of `x` (AIA), malloc'ed, or NULL. */
+static char *aia_ca_issuers(X509 *x)
+{
+	AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+	char *url = NULL;
+
+	for (int i = 0; aia && i < sk_ACCESS_DESCRIPTION_num(aia) && !url; i++) {
+		ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+
+		if (OBJ_obj2nid(ad->method) == NID_ad_ca_issuers &&
+		    ad->location->type == GEN_URI) {
+			const ASN1_IA5STRING *u = ad->location->d.uniformResourceIdentifier;
+
+			url = strndup((const char *)ASN1_STRING_get0_data(u),
+				      (size_t)ASN1_STRING_length(u));
+		}
+	}
+	AUTHORITY_INFO_ACCESS_free(aia);
+	return url;
+}
+
+/* The issuer name of `x` in RFC 2253 form, malloc'ed. */
+static char *tmp_issuer(X509 *x)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	BUF_MEM *mem = NULL;
+	char *text = NULL;
+
+	if (bio && X509_NAME_print_ex(bio, X509_get_issuer_name(x), 0, XN_FLAG_RFC2253) >= 0) {
+		BIO_get_mem_ptr(bio, &mem);
+		text = strndup(mem->data, mem->length);
+	}
+	BIO_free(bio);
+	return text;
+}
+
+/* Fetch the certificates at an AIA URL (DER, PEM or PKCS#7), bounded. */
+static int fetch_issuer(cc_cert ***out, size_t *n, const char *url)
+{
+	cc_http_request req = { 0 };
+	cc_http_response resp;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return cc_error_set(CC_EINVALID, "unsupported AIA URL '%s'", url);
+	req.url = url;
+	req.allow_http = 1; /* CA issuers are served over plain HTTP (RFC 5280 4.2.2.1) */
+	req.follow_redirects = 1;
+	req.timeout_ms = 10000;
+	req.max_body = 256 * 1024;
+	if ((rc = cc_http_do(&req, &resp)) < 0)
+		return rc;
+	if (resp.status != 200)
+		rc = cc_error_set(CC_ENET, "%s: HTTP status %ld", url, resp.status);
+	else
+		rc = cc_cert_parse_all(out, n, resp.body.ptr, resp.body.size, url);
+	cc_http_response_dispose(&resp);
+	return rc;
+}
+
+#define AIA_FETCH_MAX 4
+
+int cc_verify_chain(cc_repo *repo, const char *set, const cc_cert *leaf, cc_cert *const *given,
+		    size_t ngiven, cc_verify_result *result)
+{
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	cc_cert **fetched_all[AIA_FETCH_MAX] = { 0 };
+	size_t fetched_n[AIA_FETCH_MAX] = { 0 };
+	int rc, ok = 0, err = 0;
+
+	memset(result, 0, sizeof(*result));
+	if (!untrusted)
+		return cc_error_set(CC_ERROR, "out of memory");
+	if ((rc = cc_trust_store(&store, repo, set, NULL)) < 0)
+		goto done;
+	for (size_t i = 0; i < ngiven; i++)
+		sk_X509_push(untrusted, cc_cert_get0_x509(given[i]));
+	for (int round = 0;; round++) {
+		X509 *top;
+		STACK_OF(X509) *partial;
+		char *url;
+
+		X509_STORE_CTX_free(ctx);
+		if (!(ctx = X509_STORE_CTX_new()) ||
+		    X509_STORE_CTX_init(ctx, store, cc_cert_get0_x509(leaf), untrusted) != 1) {
+			rc = cc_error_openssl(CC_ERROR, "cannot set up verification");
+			goto done;
+		}
+		ok = X509_verify_cert(ctx) == 1;
+		err = X509_STORE_CTX_get_error(ctx);
+		if (ok || (err != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY &&
+			   err != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT) ||
+		    round == AIA_FETCH_MAX)
+			break;
+		/* The top of what could be built lacks its issuer: ask its AIA. */
+		partial = X509_STORE_CTX_get0_chain(ctx);
+		top = partial && sk_X509_num(partial) ? sk_X509_value(partial, sk_X509_num(partial) - 1)
+						       : cc_cert_get0_x509(leaf);
+		url = aia_ca_issuers(top);
+		{
+			cc_cert *tmp = NULL;
+			char *subject = NULL;
+
+			if (cc_cert_from_x509(&tmp, X509_dup(top)) == 0) {
+				subject = strdup(cc_cert_subject(tmp));
+				cc_cert_free(tmp);
+			}
+			free(result->missing_for);
+			result->missing_for = subject;
+			free(result->missing_issuer);
+			result->missing_issuer = tmp_issuer(top);
+		}
+		if (!url)
+			break;
+		free(result->aia_url);
+		result->aia_url = url;
+		if (fetch_issuer(&fetched_all[round], &fetched_n[round], url) < 0) {
+			free(result->aia_error);
+			result->aia_error = strdup(cc_error_last());
+			cc_error_clear();
+			break;
+		}
+		for (size_t i = 0; i < fetched_n[round]; i++)
+			sk_X509_push(untrusted, cc_cert_get0_x509(fetched_all[round][i]));
+		result->fetched += fetched_n[round];
+	}
+	if (ok) {
+		STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+		int n = sk_X509_num(chain);
+
+		result->chain = calloc((size_t)(n > 0 ? n : 1), sizeof(*result->chain));
+		if (!result->chain) {
+			rc = cc_error_set(CC_ERROR, "out of memory");
+			goto done;
+		}
+		/* What a server sends: the intermediates, not the leaf, not a root. */
+		for (int i = 1; i < n; i++) {
+			X509 *x = sk_X509_value(chain, i);
+			cc_cert *c = NULL;
+
+			if (i == n - 1 && X509_self_signed(x, 0) == 1)
+				break;
+			if ((rc = cc_cert_from_x509(&c, X509_dup(x))) < 0)
+				goto done;
+			result->chain[result->chain_len++] = c;
+		}
+		result->verified = 1;
+		rc = 0;
+		goto done;
+	}
+	result->error = strdup(X509_verify_cert_error_string(err));
+	if (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	    err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT) {
+		if (result->aia_url)
+			rc = cc_error_set(CC_EINVALID,
+					  "the chain is incomplete: the issuer of '%s' ('%s') is neither "
+					  "given, nor in trust set '%s', nor usable from its CA issuers URL "
+					  "%s%s%s",
+					  result->missing_for ? result->missing_for : "?",
+					  result->missing_issuer ? result->missing_issuer : "?",
+					  set ? set : "default", result->aia_url,
+					  result->aia_error ? ": " : "",
+					  result->aia_error ? result->aia_error : "");
+		else
+			rc = cc_error_set(CC_EINVALID,
+					  "the chain is incomplete: the issuer of '%s' ('%s') is neither "
+					  "given nor in trust set '%s', and the certificate names no CA "
+					  "issuers URL (give it with --chain, or trust its root with "
+					  "'certctl trust add')",
+					  result->missing_for ? result->missing_for : "?",
+					  result->missing_issuer ? result->missing_issuer : "?",
+					  set ? set : "default");
+	} else {
+		rc = cc_error_set(CC_EINVALID, "the certificate does not verify against trust set "
+				  "'%s': %s", set ? set : "default", result->error);
+	}
+done:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	sk_X509_free(untrusted);
+	for (int i = 0; i < AIA_FETCH_MAX; i++)
+		cc_cert_list_free(fetched_all[i], fetched_n[i]);
+	return rc;
+}
+
+void cc_verify_result_dispose(cc_verify_result *result)
+{
+	cc_cert_list_free(result->chain, result->chain_len);
+	free(result->error);
+	free(result->missing_for);
+	free(result->missing_issuer);
+	free(result->aia_url);
+	free(result->aia_error);
+	memset(result, 0, sizeof(*result));
+}
