@@ -66,6 +66,25 @@ done:
 	return rc;
 }
 
+/* ACME: the whole exchange, committing as it goes (see cc_acme_acquire). */
+static int run_acme(struct acquire_run *run)
+{
+	cc_receive_options opts = CC_RECEIVE_OPTIONS_INIT;
+
+	opts.no_switch = run->a->no_switch;
+	opts.trust_set = run->a->trust_set;
+	opts.warnings = &run->warnings;
+	if (cc_acme_acquire(run->repo, run->def, run->req, &opts, &run->cert) < 0) {
+		int rc = cli_lib_error();
+
+		fprintf(stderr, "certctl: request %s is kept; try again with 'certctl acquire %s "
+			"--resume' or cancel it with --cancel\n", run->req->id, run->def->name);
+		return rc;
+	}
+	run->did = "completed";
+	return 0;
+}
+
 static int start(struct acquire_run *run)
 {
 	cc_acquire_options opts = CC_ACQUIRE_OPTIONS_INIT;
@@ -97,9 +116,7 @@ static int start(struct acquire_run *run)
 	rc = commit(run, txn, what.ptr);
 	cc_buf_dispose(&what);
 	if (rc == 0 && !strcmp(run->req->provider_type, "acme"))
-		rc = cli_error("%s: provider '%s' is ACME, which this build cannot run yet; cancel "
-			       "the request with 'certctl acquire %s --cancel'", run->def->name,
-			       run->req->provider, run->def->name);
+		rc = run_acme(run);
 	return rc;
 }
 
@@ -361,8 +378,13 @@ int cmd_acquire(int argc, char **argv)
 				       run.req->id, run.req->provider, run.def->name);
 			goto done;
 		}
-		rc = cli_error("%s: resuming ACME acquisitions is not available in this build",
-			       run.def->name);
+		if (cc_repo_unlock(run.repo) < 0) {
+			rc = cli_lib_error();
+			goto done;
+		}
+		rc = run_acme(&run);
+		if (rc == 0)
+			rc = print_result(&run);
 		goto done;
 	}
 	if (cc_repo_unlock(run.repo) < 0) {

@@ -122,6 +122,7 @@ int cmd_acquire(int argc, char **argv);
 int cmd_current(int argc, char **argv);
 int cmd_requests(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_help(int argc, char **argv);

@@ -25,6 +25,7 @@ static const struct cmd_spec commands[] = {
 	{ "acquire", cmd_acquire, "acquire a certificate from a provider (CSR, ACME, built-in CA)" },
 	{ "current", cmd_current, "show or switch a definition's current certificate" },
 	{ "requests", cmd_requests, "list acquisition requests" },
+	{ "revoke", cmd_revoke, "revoke a definition's certificate at its CA (built-in or ACME)" },
 	{ "trust", cmd_trust, "manage the trusted CA sets certificates are verified against" },
 	{ "log", cmd_log, "show the history of the repository or of one definition" },
 	{ "fsck", cmd_fsck, "check the repository for damage, leaked keys and interruptions" },

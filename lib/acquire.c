@@ -352,3 +352,99 @@ done:
 	cc_buf_dispose(&line);
 	return rc;
 }
+
+/* The "source" recorded for certificate `id` of `def` (malloc'ed). */
+static int cert_source(char **out, cc_repo *repo, const char *def, const char *id)
+{
+	cc_buf rel = CC_BUF_INIT, text = CC_BUF_INIT;
+	cc_node *root = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cc_buf_printf(&rel, "certs/%s/%s/cert.yaml", def, id)) == 0 &&
+	    (rc = cc_repo_read(repo, rel.ptr, &text)) == 0 &&
+	    (rc = cc_node_parse(&root, text.ptr, text.size, rel.ptr)) == 0) {
+		const char *s = cc_node_scalar(cc_node_get(root, "source"));
+
+		*out = strdup(s ? s : "unknown");
+	}
+	cc_node_free(root);
+	cc_buf_dispose(&rel);
+	cc_buf_dispose(&text);
+	return rc;
+}
+
+int cc_revoke(cc_repo *repo, const char *def, const char *id, int reason, cc_buf *how)
+{
+	char *current = NULL, *source = NULL, now[32];
+	cc_buf rel = CC_BUF_INIT, record = CC_BUF_INIT, summary = CC_BUF_INIT, data = CC_BUF_INIT;
+	cc_cert *cert = NULL;
+	cc_ca *ca = NULL;
+	cc_txn *txn = NULL;
+	int rc;
+
+	if (!id) {
+		if ((rc = cc_cert_current_id(&current, repo, def)) < 0)
+			goto done;
+		id = current;
+	}
+	if ((rc = cert_source(&source, repo, def, id)) < 0)
+		goto done;
+	if ((rc = cc_buf_printf(&rel, "certs/%s/%s/cert.pem", def, id)) < 0 ||
+	    (rc = cc_repo_read(repo, rel.ptr, &data)) < 0 ||
+	    (rc = cc_cert_parse(&cert, data.ptr, data.size, rel.ptr)) < 0)
+		goto done;
+	cc_buf_clear(&rel);
+	if ((rc = cc_buf_printf(&rel, "certs/%s/%s/revoked.yaml", def, id)) < 0)
+		goto done;
+	{
+		cc_buf abs = CC_BUF_INIT;
+		int exists = cc_repo_path(repo, rel.ptr, &abs) == 0 && cc_fs_exists(abs.ptr);
+
+		cc_buf_dispose(&abs);
+		if (exists) {
+			rc = cc_error_set(CC_EEXISTS, "certificate %s of '%s' is already revoked", id, def);
+			goto done;
+		}
+	}
+	if (!strncmp(source, "acme:", 5)) {
+		/* The CA first: only what it accepted is recorded. */
+		if ((rc = cc_acme_revoke(repo, source + 5, cert, reason)) < 0)
+			goto done;
+		cc_buf_printf(how, "revoked through ACME provider '%s'", source + 5);
+	} else if (strncmp(source, "builtin:", 8) != 0) {
+		rc = cc_error_set(CC_EINVALID, "certificate %s of '%s' comes from '%s': revoke it at "
+				  "the CA that issued it (%s)", id, def, source, cc_cert_issuer(cert));
+		goto done;
+	}
+	if ((rc = cc_txn_begin(&txn, repo, "revoke")) < 0)
+		goto done;
+	if (!strncmp(source, "builtin:", 8)) {
+		if ((rc = cc_ca_load(&ca, repo, source + 8)) < 0 ||
+		    (rc = cc_ca_revoke(txn, ca, cc_cert_serial(cert), reason)) < 0)
+			goto done;
+		cc_buf_printf(how, "revoked by CA '%s'", source + 8);
+	}
+	cc_time_now_rfc3339(now);
+	cc_buf_printf(&record, "# certctl revocation record\ntime: %s\nreason: %s\nby: %s\n", now,
+		      cc_revocation_reason_name(reason), source);
+	if ((rc = cc_txn_write(txn, rel.ptr, record.ptr, record.size, 0644)) < 0 ||
+	    (rc = cc_txn_trailer(txn, "Certctl-Definition", def)) < 0 ||
+	    (rc = cc_txn_trailer(txn, "Certctl-Certificate", id)) < 0)
+		goto done;
+	cc_buf_printf(&summary, "revoke: %s: certificate %s (%s)", def, id,
+		      cc_revocation_reason_name(reason));
+	rc = cc_txn_commit(txn, summary.ptr, NULL);
+	txn = NULL;
+done:
+	cc_txn_abort(txn);
+	cc_ca_free(ca);
+	cc_cert_free(cert);
+	free(current);
+	free(source);
+	cc_buf_dispose(&rel);
+	cc_buf_dispose(&record);
+	cc_buf_dispose(&summary);
+	cc_buf_dispose(&data);
+	return rc;
+}

@@ -84,6 +84,12 @@ int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *cou
 /* request.c: a new request id ("20261124T022500Z-3fa1"). */
 int cc_request_new_id(char out[32]);
 
+/* acme.c: base64url without padding; the JWK of a key (RFC 7638 member
+ * order) and its SHA-256 thumbprint, base64url. */
+int cc_base64url(cc_buf *out, const void *data, size_t len);
+int cc_acme_jwk(cc_buf *out, const cc_key *key);
+int cc_acme_thumbprint(cc_buf *out, const cc_key *key);
+
 /* http.c: bounded HTTP(S) through libcurl; TLS verification always on. */
 typedef struct {
 	const char *url;

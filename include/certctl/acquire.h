@@ -134,6 +134,26 @@ int cc_acquire_cancel(cc_txn *txn, cc_request *req, const char *why);
 int cc_acquire_builtin(cc_txn *txn, const cc_definition *def, cc_request *req,
 		       cc_cert **cert_out);
 
+/*
+ * Run (or resume) the ACME acquisition of request `req` (provider type
+ * acme): account, order, challenges, finalize, download, and store through
+ * cc_acquire_receive().  Commits as it goes (account, ordered, received);
+ * a failure is committed as state failed and the request stays open for
+ * another attempt.  Takes the repository lock only while committing.
+ */
+int cc_acme_acquire(cc_repo *repo, const cc_definition *def, cc_request *req,
+		    const cc_receive_options *opts, cc_cert **cert_out);
+/* Revoke `cert` through provider `provider`'s ACME server (RFC 8555 7.6). */
+int cc_acme_revoke(cc_repo *repo, const char *provider, const cc_cert *cert, int reason);
+
+/*
+ * Revoke certificate `id` of `def` (NULL: the current one) where it came
+ * from: the repository's CA (builtin) or the ACME provider; recorded in
+ * certs/<def>/<id>/revoked.yaml, one commit.  Manually received ones are
+ * refused (revoke them at their CA).  `how` gets a description.
+ */
+int cc_revoke(cc_repo *repo, const char *def, const char *id, int reason, cc_buf *how);
+
 /* Make stored certificate `id` current for `def`. */
 int cc_current_switch(cc_txn *txn, const char *def, const char *id);
 /* Ids of `def`'s stored certificates, oldest first. */
