@@ -23,6 +23,7 @@ static Suite *(*const suites[])(void) = {
 	history_suite,
 	fsck_suite,
 	ca_suite,
+	acquire_suite,
 };
 
 int main(void)

@@ -19,5 +19,6 @@ Suite *definition_suite(void);
 Suite *history_suite(void);
 Suite *fsck_suite(void);
 Suite *ca_suite(void);
+Suite *acquire_suite(void);
 
 #endif
