@@ -104,6 +104,7 @@ uninstall:
 
 bench:
 	@scripts/deps.sh all
+	@-scripts/deps.sh bench
 	$(MAKE) $(O)/certctl
 	CERTCTL=$(CURDIR)/$(O)/certctl scripts/bench/run.sh
 

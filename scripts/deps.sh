@@ -1,17 +1,20 @@
 #!/bin/sh
-# Installs the Debian packages certctl needs to build and test.
+# Installs the Debian packages certctl needs to build and test, and, with
+# "bench", the other clients the benchmarks compare certctl with.
 # A no-op when everything is present; needs root (apt-get) otherwise.
 set -eu
 
 build="gcc libc6-dev make pkg-config libssl-dev libgit2-dev libyaml-dev
 libcurl4-openssl-dev libjansson-dev zlib1g-dev check"
 test="git openssl curl faketime clang valgrind nginx pebble default-jre-headless"
+bench="certbot hyperfine"
 
 want=${1:-all}
 case "$want" in
 	build) pkgs=$build ;;
 	all) pkgs="$build $test" ;;
-	*) echo "usage: $0 [build|all]" >&2; exit 64 ;;
+	bench) pkgs=$bench ;;
+	*) echo "usage: $0 [build|all|bench]" >&2; exit 64 ;;
 esac
 
 missing=

@@ -2,8 +2,9 @@
 #
 # Completes commands, each command's options and their fixed values,
 # definition names (from "certctl list"), key ids (from "certctl key
-# list"), CA names (from "certctl ca list") and serial numbers (from
-# "certctl ca issued").  Install as /usr/share/bash-completion/completions/certctl, or
+# list"), CA names (from "certctl ca list"), serial numbers (from
+# "certctl ca issued"), a definition's stored certificates (from "certctl
+# current DEF") and the CAs of a trust set (from "certctl trust list").  Install as /usr/share/bash-completion/completions/certctl, or
 # source it from ~/.bashrc.
 
 # Options that take a value in the next word (or after "=").
@@ -14,15 +15,18 @@ _certctl_valued="--from --clone --cn --org --ou --locality --state --country
 	--owner --notes --description -n --max-count -o --out --passphrase-file
 	--path-len --permit-dns --exclude-dns --permit-ip --exclude-ip --parent
 	--csr-out --crl-url --ocsp-url --issuer-url --policy --max-validity
-	--cert --format --reason --batch --p12-out --p12-passphrase-file"
+	--cert --format --reason --batch --p12-out --p12-passphrase-file
+	--csr-format --set --receive"
 
 # Whether option $1 takes a value.
 _certctl_is_valued()
 {
 	local word
-	# --chain names a file for "ca install" and is a flag for "ca export".
+	# --chain names a file for "ca install" and "acquire", and is a flag
+	# for "ca export".
 	if [[ $1 == --chain ]]; then
-		[[ $command == ca && ${words[command_at + 1]} == install ]]
+		[[ $command == acquire ||
+			($command == ca && ${words[command_at + 1]} == install) ]]
 		return
 	fi
 	for word in $_certctl_valued; do
@@ -60,6 +64,19 @@ _certctl_cas()
 _certctl_serials()
 {
 	_certctl_run ca issued "$1" | awk '$2 == "valid" {print $1}'
+}
+
+# The stored certificates of definition $1.
+_certctl_cert_ids()
+{
+	[[ -n $1 ]] || return 0
+	_certctl_run current "$1" | awk 'NR > 1 {print $NF}'
+}
+
+# The CAs stored in trust set $1 (default: default).
+_certctl_trust_ids()
+{
+	_certctl_run trust list --set "${1:-default}" | awk 'NR > 1 {print $1}'
 }
 
 # Add the words of $1 that start with $cur.
@@ -100,6 +117,8 @@ _certctl_value()
 	--key)
 		if [[ $command == ca && ${words[command_at + 1]} == import ]]; then
 			_certctl_files
+		elif [[ $command == acquire ]]; then
+			_certctl_words "$(_certctl_keys)"
 		else
 			_certctl_words "rsa rsa:2048 rsa:3072 rsa:4096 ecdsa ecdsa:P-256 ecdsa:P-384 ed25519"
 		fi
@@ -107,8 +126,25 @@ _certctl_value()
 	--ca | --parent)
 		_certctl_words "$(_certctl_cas)"
 		;;
-	--format)
+	--format | --csr-format)
 		_certctl_words "pem der"
+		;;
+	--cert)
+		if [[ $command == current || $command == revoke ]]; then
+			_certctl_words "$(_certctl_cert_ids "$operand1")"
+		else
+			_certctl_files
+		fi
+		;;
+	--csr-out)
+		_certctl_files
+		_certctl_words "-"
+		;;
+	--set)
+		if [[ $command == acquire ]]; then
+			compopt -o nospace 2>/dev/null
+			_certctl_words "order-number= order-date= contact= notes="
+		fi
 		;;
 	--reason)
 		_certctl_words "unspecified keyCompromise cACompromise affiliationChanged
@@ -134,7 +170,7 @@ _certctl_value()
 	--starttls)
 		_certctl_words "smtp imap pop3 ftp ldap postgres"
 		;;
-	-o | --out | --passphrase-file | --cert | --chain | --csr-out | --p12-out | \
+	-o | --out | --passphrase-file | --chain | --receive | --p12-out | \
 		--p12-passphrase-file)
 		_certctl_files
 		;;
@@ -169,7 +205,8 @@ _certctl()
 	fi
 	COMPREPLY=()
 
-	local commands="init define show list rm log fsck key ca issue help version"
+	local commands="init define show list rm log fsck key ca issue acquire
+		current requests revoke trust help version"
 	local _certctl_dir='' i=1 command='' command_at=0
 
 	# Global options come before the command.
@@ -217,6 +254,7 @@ _certctl()
 	case $command in
 	key) verbs="list show generate import export" ;;
 	ca) verbs="init install import list show export default revoke crl issued" ;;
+	trust) verbs="add list rm" ;;
 	esac
 	if [[ -n $verbs ]]; then
 		if ((cword == command_at + 1)); then
@@ -229,12 +267,6 @@ _certctl()
 		fi
 		verb=${words[command_at + 1]}
 		first=$((command_at + 2))
-	fi
-
-	if [[ -n $opt && $opt != -C ]]; then
-		_certctl_value "$opt"
-		_certctl_ltrim_colon
-		return 0
 	fi
 
 	# How many operands come before the word being completed, and the first.
@@ -251,6 +283,12 @@ _certctl()
 		esac
 		((j++))
 	done
+
+	if [[ -n $opt && $opt != -C ]]; then
+		_certctl_value "$opt"
+		_certctl_ltrim_colon
+		return 0
+	fi
 
 	local options='' operand=''
 	case $command${verb:+ $verb} in
@@ -344,6 +382,35 @@ _certctl()
 			--json"
 		operand='definitions'
 		;;
+	acquire)
+		options="--reuse-key --key --provider --csr-out --csr-format -f --force
+			--show-csr --set --receive --chain --trust-set --no-switch
+			--resume --cancel --json"
+		operand='definition'
+		;;
+	current)
+		options="--cert --json"
+		operand='definition'
+		;;
+	requests)
+		options="--open --json"
+		operand='definition'
+		;;
+	revoke)
+		options="--cert --reason"
+		operand='definition'
+		;;
+	"trust add")
+		options="--set"
+		operand='files'
+		;;
+	"trust list")
+		options="--set --json"
+		;;
+	"trust rm")
+		options="--set"
+		operand='trust'
+		;;
 	help)
 		operand='command'
 		;;
@@ -363,6 +430,11 @@ _certctl()
 		_certctl_words "$(_certctl_definitions)"
 		return 0
 		;;
+	files)
+		# trust add takes any number of files.
+		_certctl_files
+		return 0
+		;;
 	revoke)
 		# ca revoke CA SERIAL|DEF
 		if ((operands == 0)); then
@@ -378,6 +450,17 @@ _certctl()
 	definition) _certctl_words "$(_certctl_definitions)" ;;
 	key) _certctl_words "$(_certctl_keys)" ;;
 	ca) _certctl_words "$(_certctl_cas)" ;;
+	trust)
+		# The set given with --set, if any.
+		local set='' k
+		for ((k = first; k < cword; k++)); do
+			case ${words[k]} in
+			--set) set=${words[k + 1]} ;;
+			--set=*) set=${words[k]#--set=} ;;
+			esac
+		done
+		_certctl_words "$(_certctl_trust_ids "$set")"
+		;;
 	command) _certctl_words "$commands" ;;
 	file) _certctl_files ;;
 	dir) _certctl_files -d ;;

@@ -35,9 +35,6 @@ cert_key() {
 csr_key() {
 	openssl req -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64
 }
-ncerts() {
-	grep -c -- '-----BEGIN CERTIFICATE-----' "$1"
-}
 # bundle_fps FILE: the fingerprints of the certificates of a PEM bundle, in order.
 bundle_fps() {
 	local dir f
@@ -225,7 +222,10 @@ snapshot
 # The root is not trusted yet.
 expect_fail 1 "CN=Test Root" certctl acquire web --receive "$P/w1.pem" --chain "$P/int.pem"
 assert_unchanged
+n0=$(commits)
 ok_out out certctl trust add "$P/root.pem"
+assert_eq "$(cert_id "$P/root.pem"): CN=Test Root added to trust set 'default'" "$out" "output of trust add"
+assert_eq $((n0 + 1)) "$(commits)" "commits after trust add"
 assert_eq "trust add: 1 CA certificate(s) to set 'default'" "$(git log -1 --format=%s)" "commit subject"
 assert_eq "default" "$(trailer Certctl-Trust-Set)" "Certctl-Trust-Set"
 assert_eq "$ROOT_FP" "$(fp "trust/default/$(cert_id "$P/root.pem").pem")" "trusted root"
@@ -495,6 +495,11 @@ start_manual aia "$T/out/a1.csr" new
 A1=$REQ
 sign "$T/out/a1.csr" "$P/a1.pem" aiaint "$P/aia.ext"
 assert_contains "$(openssl x509 -in "$P/a1.pem" -noout -ext authorityInfoAccess)" "CA Issuers - URI:$URL" "AIA of the leaf"
+# gets: the requests for int.der in the server's log.
+gets() {
+	grep -c '"GET /int.der HTTP/1\.[01]" 200' "$T/http.log"
+}
+g0=$(gets)
 n0=$(commits)
 _count
 out=$(certctl acquire aia --receive "$P/a1.pem" 2>"$T/err") || fail "receive with the intermediate from AIA failed: $(cat "$T/err")"
@@ -503,7 +508,7 @@ check_commit "$n0" aia "$A1" "^acquire: aia: certificate $(cert_id "$P/a1.pem") 
 assert_eq "$(cert_id "$P/a1.pem")" "$(cat certs/aia/current)" "certs/aia/current"
 check_stored aia "$A1" "$P/a1.pem" "$(fp "$P/aiaint.pem")"
 clean
-assert_match "$(cat "$T/http.log")" '"GET /int.der HTTP/1\.[01]" 200' "the server's log"
+assert_eq $((g0 + 1)) "$(gets)" "requests for int.der in the server's log"
 # The server gone: the error names the URL.
 stop_server
 start_manual aia "$T/out/a2.csr" renewal
@@ -695,10 +700,10 @@ ok_out out certctl current web --cert "$(cat certs/web/current)"
 assert_unchanged
 
 # A refused 'trust add' adds nothing, and does not say it did: certctl
-# prints "ID: CN=AIA Intermediate added to trust set 'default'" before it
+# prints "ID: CN=AIA Intermediate added to trust set 'partners'" before it
 # refuses the leaf.
 snapshot
-expect_fail 1 "w1.pem.*not a CA" certctl trust add "$P/aiaint.pem" "$P/w1.pem"
+expect_fail 1 "w1.pem.*not a CA" certctl trust add --set partners "$P/aiaint.pem" "$P/w1.pem"
 assert_not_contains "$FAIL_OUT" "added" "output of a refused trust add"
 assert_unchanged
 
