@@ -34,6 +34,13 @@ int cmd_current(int argc, char **argv)
 				     : cli_error("no definition '%s'", argv[first]);
 		goto done;
 	}
+	if (cert_id && cc_cert_current_id(&now, repo, argv[first]) == 0 && !strcmp(now, cert_id)) {
+		cli_info("%s: %s is already current\n", argv[first], cert_id);
+		cert_id = NULL; /* nothing to commit */
+	}
+	cc_error_clear();
+	free(now);
+	now = NULL;
 	if (cert_id) {
 		cc_buf summary = CC_BUF_INIT;
 

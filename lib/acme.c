@@ -1118,6 +1118,68 @@ done:
 	return rc;
 }
 
+/* ---- ACME Renewal Information (draft-ietf-acme-ari) ---------------------- */
+
+int cc_acme_ari_cert_id(cc_buf *out, const cc_cert *cert)
+{
+	X509 *x = cc_cert_get0_x509(cert);
+	const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(x);
+	unsigned char *der = NULL;
+	int len, rc;
+
+	if (!aki)
+		return cc_error_set(CC_EINVALID, "the certificate has no authority key identifier");
+	len = i2d_ASN1_INTEGER(X509_get0_serialNumber(x), &der);
+	/* The serial's content octets: after the tag and a short length. */
+	if (len < 3 || der[1] & 0x80) {
+		OPENSSL_free(der);
+		return cc_error_set(CC_EINVALID, "unusual serial number encoding");
+	}
+	rc = cc_base64url(out, ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki));
+	rc = rc ? rc : cc_buf_putc(out, '.');
+	rc = rc ? rc : cc_base64url(out, der + 2, (size_t)len - 2);
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* The server's suggested renewal window for `cert`, as a history line; 0
+ * with an empty line when the server has no renewalInfo. */
+static int renewal_info(acme_client *c, const cc_cert *cert, cc_buf *line)
+{
+	const char *base = dir_url(c, "renewalInfo");
+	cc_buf url = CC_BUF_INIT, id = CC_BUF_INIT;
+	cc_http_request req = { 0 };
+	cc_http_response resp;
+	json_error_t jerr;
+	json_t *doc = NULL;
+	int rc;
+
+	if (!base)
+		return 0;
+	if ((rc = cc_acme_ari_cert_id(&id, cert)) < 0 ||
+	    (rc = cc_buf_printf(&url, "%s%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/",
+				id.ptr)) < 0)
+		goto done;
+	req.url = url.ptr;
+	req.max_body = 64 * 1024;
+	if ((rc = http(c, &req, &resp)) < 0)
+		goto done;
+	if (resp.status == 200 && (doc = json_loadb(resp.body.ptr, resp.body.size, 0, &jerr))) {
+		json_t *w = json_object_get(doc, "suggestedWindow");
+		const char *start = json_string_value(json_object_get(w, "start"));
+		const char *end = json_string_value(json_object_get(w, "end"));
+
+		if (start && end)
+			cc_buf_printf(line, "renewal information: renew between %s and %s", start, end);
+	}
+	cc_http_response_dispose(&resp);
+done:
+	json_decref(doc);
+	cc_buf_dispose(&url);
+	cc_buf_dispose(&id);
+	return rc;
+}
+
 /* ---- the acquisition -------------------------------------------------- */
 
 static void client_dispose(acme_client *c)
@@ -1225,7 +1287,9 @@ static int chain_matches(const cc_buf *pem, const char *name)
 		const char *issuer = cc_cert_issuer(certs[n - 1]);
 		const char *cn = strstr(issuer, "CN=");
 
-		match = cn && !strncmp(cn + 3, name, strlen(name));
+		size_t len = strlen(name);
+
+		match = cn && !strncmp(cn + 3, name, len) && (cn[3 + len] == ',' || !cn[3 + len]);
 	} else {
 		cc_error_clear();
 	}
@@ -1318,6 +1382,18 @@ int cc_acme_acquire(cc_repo *repo, const cc_definition *def, cc_request *req,
 
 		memset(&resp, 0, sizeof(resp));
 		payload = json_pack("{s:o}", "identifiers", identifiers(def));
+		/* A renewal names the certificate it replaces (ARI), when offered. */
+		if (dir_url(&c, "renewalInfo")) {
+			cc_cert *current = NULL;
+			cc_buf ari_id = CC_BUF_INIT;
+
+			if (cc_cert_current(&current, NULL, NULL, repo, def->name) == 0 &&
+			    cc_acme_ari_cert_id(&ari_id, current) == 0)
+				json_object_set_new(payload, "replaces", json_string(ari_id.ptr));
+			cc_error_clear();
+			cc_cert_free(current);
+			cc_buf_dispose(&ari_id);
+		}
 		text = json_dumps(payload, JSON_COMPACT);
 		if ((rc = post_json(&c, dir_url(&c, "newOrder"), text, "new order", &order, &resp)) < 0)
 			goto fail;
@@ -1392,6 +1468,15 @@ int cc_acme_acquire(cc_repo *repo, const cc_definition *def, cc_request *req,
 	if ((rc = download_chain(&c, cert_url, &chain)) < 0 ||
 	    (rc = cc_cert_parse_all(&certs, &ncerts, chain.ptr, chain.size, cert_url)) < 0)
 		goto fail;
+	{
+		cc_buf line = CC_BUF_INIT;
+
+		/* Advice only: a server without it, or failing to give it, is fine. */
+		if (renewal_info(&c, certs[0], &line) == 0 && line.size)
+			cc_request_transition(NULL, req, CC_REQ_ORDERED, line.ptr);
+		cc_error_clear();
+		cc_buf_dispose(&line);
+	}
 	{
 		cc_txn *txn = NULL;
 		cc_buf summary = CC_BUF_INIT;

@@ -89,6 +89,9 @@ int cc_request_new_id(char out[32]);
 int cc_base64url(cc_buf *out, const void *data, size_t len);
 int cc_acme_jwk(cc_buf *out, const cc_key *key);
 int cc_acme_thumbprint(cc_buf *out, const cc_key *key);
+/* The ARI certificate identifier: base64url(AKI keyIdentifier) "."
+ * base64url(serial number octets). */
+int cc_acme_ari_cert_id(cc_buf *out, const cc_cert *cert);
 
 /* http.c: bounded HTTP(S) through libcurl; TLS verification always on. */
 typedef struct {

@@ -163,6 +163,51 @@ START_TEST(test_retry_after_seconds_date_and_bounds)
 }
 END_TEST
 
+/* draft-ietf-acme-ari, section 4.1: the example identifier. */
+START_TEST(test_ari_certificate_identifier_matches_the_draft_example)
+{
+	static const unsigned char keyid[] = { 0x69, 0x88, 0x5B, 0x6B, 0x87, 0x46, 0x40,
+					       0x41, 0xE1, 0xB3, 0x7B, 0x84, 0x7B, 0xA0,
+					       0xAE, 0x2C, 0xDE, 0x01, 0xC8, 0xD4 };
+	X509 *x = X509_new();
+	AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *serial;
+	cc_cert *cert = NULL;
+	cc_buf id = CC_BUF_INIT;
+
+	akid->keyid = ASN1_OCTET_STRING_new();
+	ASN1_OCTET_STRING_set(akid->keyid, keyid, sizeof(keyid));
+	ck_assert_int_eq(X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0, 0), 1);
+	BN_hex2bn(&bn, "87654321");
+	serial = BN_to_ASN1_INTEGER(bn, NULL);
+	X509_set_serialNumber(x, serial);
+	{
+		EVP_PKEY *k = EVP_EC_gen("P-256");
+		X509_NAME *name = X509_NAME_new();
+
+		X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"ari", -1,
+					   -1, 0);
+		X509_set_subject_name(x, name);
+		X509_set_issuer_name(x, name);
+		X509_gmtime_adj(X509_getm_notBefore(x), 0);
+		X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+		X509_set_pubkey(x, k);
+		ck_assert_int_gt(X509_sign(x, k, EVP_sha256()), 0);
+		X509_NAME_free(name);
+		EVP_PKEY_free(k);
+	}
+	ck_assert_int_eq(cc_cert_from_x509(&cert, x), 0);
+	ck_assert_int_eq(cc_acme_ari_cert_id(&id, cert), 0);
+	ck_assert_str_eq(id.ptr, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+	cc_buf_dispose(&id);
+	cc_cert_free(cert);
+	ASN1_INTEGER_free(serial);
+	BN_free(bn);
+	AUTHORITY_KEYID_free(akid);
+}
+END_TEST
+
 static cc_definition *definition(const char *yaml)
 {
 	cc_definition *def = NULL;
@@ -277,6 +322,7 @@ Suite *acquire_suite(void)
 	tcase_add_test(tc, test_jwk_of_p256_key_has_padded_coordinates_in_member_order);
 	tcase_add_test(tc, test_http_link_finds_each_relation_in_order);
 	tcase_add_test(tc, test_retry_after_seconds_date_and_bounds);
+	tcase_add_test(tc, test_ari_certificate_identifier_matches_the_draft_example);
 	tcase_add_test(tc, test_csr_carries_subject_and_every_name_and_verifies);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("requests");
