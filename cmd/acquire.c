@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 
 struct acquire_args {
@@ -100,6 +101,11 @@ static int start(struct acquire_run *run)
 		cc_txn_abort(txn);
 		return cli_lib_error();
 	}
+	/* The CSR file first: if it cannot be written, nothing is started. */
+	if (run->a->csr_out && (rc = write_csr(run))) {
+		cc_txn_abort(txn);
+		return rc;
+	}
 	if (!strcmp(run->req->provider_type, "builtin")) {
 		if (cc_acquire_builtin(txn, run->def, run->req, &run->cert) < 0) {
 			cc_txn_abort(txn);
@@ -115,6 +121,8 @@ static int start(struct acquire_run *run)
 	}
 	rc = commit(run, txn, what.ptr);
 	cc_buf_dispose(&what);
+	if (rc && run->a->csr_out && strcmp(run->a->csr_out, "-"))
+		unlink(run->a->csr_out); /* a CSR of a request that does not exist */
 	if (rc == 0 && !strcmp(run->req->provider_type, "acme"))
 		rc = run_acme(run);
 	return rc;
@@ -343,6 +351,7 @@ int cmd_acquire(int argc, char **argv)
 	if (a.csr_out && (rc = cli_output_check(a.csr_out, a.force)))
 		goto out;
 	run.a = &a;
+	run.did = "none";
 	if ((rc = cli_open_repo(&run.repo)))
 		goto out;
 	if (cc_definition_load(&run.def, run.repo, argv[first]) < 0) {
@@ -387,7 +396,9 @@ int cmd_acquire(int argc, char **argv)
 			rc = print_result(&run);
 		goto done;
 	}
-	if (cc_repo_unlock(run.repo) < 0) {
+	/* Keys are needed to start (a new key is stored encrypted) and to
+	 * receive (the certificate is matched against the request's key). */
+	if ((a.receive || (!run.req && !actions)) && cc_repo_unlock(run.repo) < 0) {
 		rc = cli_lib_error();
 		goto done;
 	}
@@ -398,7 +409,7 @@ int cmd_acquire(int argc, char **argv)
 	else if (a.set.count)
 		rc = update(&run);
 	else if (!run.req)
-		rc = start(&run);
+		rc = start(&run); /* writes --csr-out itself, before committing */
 	else if (!a.csr_out) {
 		rc = cli_error("%s: acquisition %s is already open (%s); receive its certificate, or "
 			       "cancel it with 'certctl acquire %s --cancel'", run.def->name,
@@ -407,7 +418,7 @@ int cmd_acquire(int argc, char **argv)
 	} else {
 		run.did = "shown";
 	}
-	if (rc == 0 && a.csr_out)
+	if (rc == 0 && a.csr_out && strcmp(run.did, "started") && strcmp(run.did, "completed"))
 		rc = write_csr(&run);
 	if (rc == 0)
 		rc = print_result(&run);

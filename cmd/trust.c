@@ -13,7 +13,7 @@ static int trust_add(int argc, char **argv)
 	cc_txn *txn = NULL;
 	cc_cert **certs = NULL;
 	size_t n = 0, added = 0;
-	cc_buf data = CC_BUF_INIT, summary = CC_BUF_INIT;
+	cc_buf data = CC_BUF_INIT, summary = CC_BUF_INIT, report = CC_BUF_INIT;
 	const struct cli_opt options[] = {
 		OPT_STR(0, "set", &set, "NAME", "the trust set (default: default)"),
 		OPT_DONE(),
@@ -44,8 +44,8 @@ static int trust_add(int argc, char **argv)
 				rc = cli_error("%s: %s", argv[i], cc_error_last());
 				goto done;
 			}
-			cli_info("%s: %s added to trust set '%s'\n", cc_cert_id(certs[k]),
-				 cc_cert_subject(certs[k]), set);
+			cc_buf_printf(&report, "%s: %s added to trust set '%s'\n",
+				      cc_cert_id(certs[k]), cc_cert_subject(certs[k]), set);
 			added++;
 		}
 		cc_cert_list_free(certs, n);
@@ -60,11 +60,13 @@ static int trust_add(int argc, char **argv)
 		goto done;
 	}
 	txn = NULL;
+	cli_info("%s", cc_buf_cstr(&report)); /* only once it is committed */
 done:
 	cc_txn_abort(txn);
 	cc_cert_list_free(certs, n);
 	cc_buf_dispose(&data);
 	cc_buf_dispose(&summary);
+	cc_buf_dispose(&report);
 	cc_repo_free(repo);
 	return rc;
 }

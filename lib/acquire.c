@@ -220,8 +220,11 @@ int cc_acquire_receive(cc_txn *txn, const cc_definition *def, cc_request *req,
 			others[nothers++] = certs[i];
 	if (opts->warnings && (rc = name_differences(def, leaf, opts->warnings)) < 0)
 		goto done;
+	/* A certificate valid from a later date is checked as of that date. */
 	if ((rc = cc_verify_chain(repo, opts->trust_set ? opts->trust_set : def->trust_set, leaf,
-				  others, nothers, &vr)) < 0)
+				  others, nothers,
+				  cc_cert_not_before(leaf) > time(NULL) ? cc_cert_not_before(leaf) : 0,
+				  &vr)) < 0)
 		goto done;
 	if (opts->warnings && vr.fetched) {
 		cc_buf_printf(&msg, "completed the chain with %zu certificate(s) from %s", vr.fetched,

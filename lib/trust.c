@@ -251,7 +251,7 @@ static int fetch_issuer(cc_cert ***out, size_t *n, const char *url)
 #define AIA_FETCH_MAX 4
 
 int cc_verify_chain(cc_repo *repo, const char *set, const cc_cert *leaf, cc_cert *const *given,
-		    size_t ngiven, cc_verify_result *result)
+		    size_t ngiven, time_t at, cc_verify_result *result)
 {
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *ctx = NULL;
@@ -278,6 +278,8 @@ int cc_verify_chain(cc_repo *repo, const char *set, const cc_cert *leaf, cc_cert
 			rc = cc_error_openssl(CC_ERROR, "cannot set up verification");
 			goto done;
 		}
+		if (at)
+			X509_STORE_CTX_set_time(ctx, 0, at);
 		ok = X509_verify_cert(ctx) == 1;
 		err = X509_STORE_CTX_get_error(ctx);
 		if (ok || (err != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY &&

@@ -36,13 +36,13 @@ typedef struct {
 
 /*
  * Verify `leaf` with the `given` certificates (any order, extras allowed)
- * against trust set `set` (NULL: "default"), fetching missing issuers from
- * CA issuers URLs (AIA, bounded).  0 when it verifies (result->chain is
- * what to serve); CC_EINVALID with a message naming what is missing or
- * wrong otherwise; `result` is filled either way.
+ * against trust set `set` (NULL: "default") at time `at` (0: now),
+ * fetching missing issuers from CA issuers URLs (AIA, bounded).  0 when it
+ * verifies (result->chain is what to serve); CC_EINVALID with a message
+ * naming what is missing or wrong otherwise; `result` is filled either way.
  */
 int cc_verify_chain(cc_repo *repo, const char *set, const cc_cert *leaf, cc_cert *const *given,
-		    size_t ngiven, cc_verify_result *result);
+		    size_t ngiven, time_t at, cc_verify_result *result);
 void cc_verify_result_dispose(cc_verify_result *result);
 
 #endif
