@@ -29,7 +29,7 @@ LIMIT=120 # seconds one client run may take before it counts as failed
 mkdir -p "$DIR" "$cb"
 
 # --- servers: started here, stopped (by PID) on exit ------------------------------------
-challsrv_pid= pebble_pid=
+challsrv_pid='' pebble_pid=''
 stop_servers() {
 	local p
 	for p in $pebble_pid $challsrv_pid; do
@@ -38,7 +38,7 @@ stop_servers() {
 	for p in $pebble_pid $challsrv_pid; do
 		wait "$p" 2>/dev/null || true
 	done
-	pebble_pid= challsrv_pid=
+	pebble_pid='' challsrv_pid=''
 }
 cleanup() {
 	local rc=$?
@@ -172,13 +172,14 @@ timed() {
 	fi
 }
 
-# series LABEL FUNC PREFIX : FUNC NAME for the N names PREFIX1..PREFIXN, in sequence;
+# series LABEL FUNC FORMAT : FUNC NAME for the N names printf FORMAT 1..N, in sequence;
 # sets S_TOTAL_MS, S_PER_MS (mean per certificate), S_MEDIAN_MS, S_MIN_MS, S_MAX_MS,
 # S_CPU (mean CPU s per certificate or "n/a") and S_RSS (largest peak RSS, kB).
 series() {
-	local fn=$2 prefix=$3 i walls=() cpu=0 rss=0
+	local fn=$2 format=$3 i walls=() cpu=0 rss=0
 	for ((i = 1; i <= N; i++)); do
-		"$fn" "$prefix$i"
+		# shellcheck disable=SC2059  # the format is the caller's
+		"$fn" "$(printf "$format" "$i")"
 		walls+=("$T_MS")
 		if [ "$T_CPU" = n/a ]; then cpu=n/a; elif [ "$cpu" != n/a ]; then
 			cpu=$(awk -v a="$cpu" -v b="$T_CPU" 'BEGIN { print a + b }')
@@ -223,7 +224,7 @@ verify() {
 
 # --- certctl --------------------------------------------------------------------------------
 "$CERTCTL" -q init "$repo" >/dev/null
-cat >>"$repo/.certctl/config.yaml" <<EOF
+cat >"$bench_tmp/provider.yaml" <<EOF
   pebble:
     type: acme
     directory: https://127.0.0.1:$ACMEPORT/dir
@@ -234,14 +235,14 @@ cat >>"$repo/.certctl/config.yaml" <<EOF
       listen: 127.0.0.1:$HTTPPORT
     timeout: 60s
 EOF
-# the provider must land under providers:, which init writes as the last mapping
-# but one (lock:); move lock: after it.
-awk '
-	/^lock:/ { inlock = 1 }
-	inlock && /^[^ ]/ && !/^lock:/ { inlock = 0 }
-	inlock { lock = lock $0 "\n"; next }
+# at the end of the providers: mapping (init writes lock: after it)
+awk -v add="$bench_tmp/provider.yaml" '
+	function put(   l) { while ((getline l < add) > 0) print l; done = 1 }
+	inprov && /^[^ #]/ { put(); inprov = 0 }
+	/^providers:/ { inprov = 1 }
 	{ print }
-	END { printf "%s", lock }' "$repo/.certctl/config.yaml" >"$bench_tmp/config.yaml"
+	END { if (inprov) put(); if (!done) exit 1 }' "$repo/.certctl/config.yaml" >"$bench_tmp/config.yaml" ||
+	die "no providers: mapping in $repo/.certctl/config.yaml"
 mv "$bench_tmp/config.yaml" "$repo/.certctl/config.yaml"
 g -C "$repo" add .certctl/config.yaml
 g -C "$repo" commit -q -m "bench: ACME provider pebble"
@@ -262,9 +263,9 @@ echo "certctl $("$CERTCTL" --version 2>/dev/null | awk '{ print $NF }'): acquire
 row "certctl define (setup, per definition)" "$(ms "$define_ms")"
 commits0=$(g -C "$repo" rev-list --count HEAD)
 certctl_acquire host0.bench.example
-row "certctl: warm-up acquisition, with account registration" "$(ms "$T_MS")" "not counted below"
+row "certctl: warm-up (first acquisition, new account)" "$(ms "$T_MS")" "not counted below"
 commits1=$(g -C "$repo" rev-list --count HEAD)
-series certctl certctl_acquire host
+series certctl certctl_acquire host%d.bench.example
 report certctl
 commits2=$(g -C "$repo" rev-list --count HEAD)
 row "certctl: commits per certificate" "$(ratio $((commits2 - commits1)) "$N")" \
@@ -299,8 +300,8 @@ certbot_acquire() {
 echo "certbot $(certbot --version 2>&1 | awk '{ print $NF }'): certonly --standalone (http-01 on" \
 	"127.0.0.1:$HTTPPORT), ecdsa secp256r1, REQUESTS_CA_BUNDLE for pebble's TLS"
 certbot_acquire cb0.bench.example
-row "certbot: warm-up acquisition, with account registration" "$(ms "$T_MS")" "not counted below"
-series certbot certbot_acquire cb
+row "certbot: warm-up (first acquisition, new account)" "$(ms "$T_MS")" "not counted below"
+series certbot certbot_acquire cb%d.bench.example
 report certbot
 certbot_per=$S_PER_MS
 name="cb$N.bench.example"
