@@ -74,6 +74,8 @@ int cmd_fsck(int argc, char **argv)
 		cc_json_set_int(counts, "keys", (long long)stats.keys);
 		cc_json_set_int(counts, "certificates", (long long)stats.certificates);
 		cc_json_set_int(counts, "cas", (long long)stats.cas);
+		cc_json_set_int(counts, "requests", (long long)stats.requests);
+		cc_json_set_int(counts, "trusted", (long long)stats.trusted);
 		cc_json_set_int(counts, "objects", (long long)stats.objects);
 		cc_json_set_int(counts, "errors", (long long)stats.errors);
 		cc_json_set_int(counts, "warnings", (long long)stats.warnings);
@@ -84,10 +86,12 @@ int cmd_fsck(int argc, char **argv)
 		cli_print_json(out);
 	} else if (!cli.quiet) {
 		printf("checked %zu definition%s, %zu key%s, %zu certificate%s, %zu CA%s, "
-		       "%zu git objects: %zu error%s, %zu warning%s", stats.definitions,
-		       stats.definitions == 1 ? "" : "s", stats.keys, stats.keys == 1 ? "" : "s",
-		       stats.certificates, stats.certificates == 1 ? "" : "s", stats.cas,
-		       stats.cas == 1 ? "" : "s", stats.objects, stats.errors,
+		       "%zu request%s, %zu trusted CA%s, %zu git objects: %zu error%s, %zu warning%s",
+		       stats.definitions, stats.definitions == 1 ? "" : "s", stats.keys,
+		       stats.keys == 1 ? "" : "s", stats.certificates,
+		       stats.certificates == 1 ? "" : "s", stats.cas, stats.cas == 1 ? "" : "s",
+		       stats.requests, stats.requests == 1 ? "" : "s", stats.trusted,
+		       stats.trusted == 1 ? "" : "s", stats.objects, stats.errors,
 		       stats.errors == 1 ? "" : "s", stats.warnings, stats.warnings == 1 ? "" : "s");
 		if (stats.repaired)
 			printf(", %zu repaired", stats.repaired);

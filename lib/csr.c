@@ -111,3 +111,22 @@ int cc_csr_describe(const cc_buf *pem, cc_buf *out)
 	X509_REQ_free(req);
 	return rc;
 }
+
+int cc_csr_key_fingerprint(const cc_buf *pem, char out[65])
+{
+	X509_REQ *req = NULL;
+	unsigned char *der = NULL, md[32];
+	unsigned int mdlen = 0;
+	int len, rc;
+
+	if ((rc = read_csr(&req, pem)) < 0)
+		return rc;
+	len = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req), &der);
+	if (len <= 0 || EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		rc = cc_error_openssl(CC_EINVALID, "cannot read the CSR's public key");
+	else
+		cc_hex(out, md, 32);
+	OPENSSL_free(der);
+	X509_REQ_free(req);
+	return rc;
+}

@@ -595,6 +595,183 @@ static int check_cas(fsck_state *st)
 	return rc;
 }
 
+/* Whether keys/<id>.yaml exists (metadata: no secret needed). */
+static int key_known(fsck_state *st, const char *id)
+{
+	cc_key_info info;
+	int ok;
+
+	memset(&info, 0, sizeof(info));
+	ok = cc_key_info_load(&info, st->repo, id) == 0;
+	if (!ok)
+		cc_error_clear();
+	cc_key_info_dispose(&info);
+	return ok;
+}
+
+/* One request: it parses, its key and CSR exist and match, and what it
+ * says it received is stored. */
+static int check_request(fsck_state *st, const char *def, const char *id, size_t *open)
+{
+	cc_request *req = NULL;
+	cc_key_info info;
+	cc_buf csr = CC_BUF_INIT;
+	char path[600], fp[65];
+	int rc = 0;
+
+	memset(&info, 0, sizeof(info));
+	snprintf(path, sizeof(path), "requests/%s/%s.yaml", def, id);
+	st->stats->requests++;
+	if (cc_request_load(&req, st->repo, def, id) < 0)
+		return report(st, CC_FSCK_ERROR, path, 0, "%s", cc_error_last());
+	if (strcmp(req->id, id) || strcmp(req->definition, def))
+		rc = report(st, CC_FSCK_ERROR, path, 0, "names request %s of '%s', not its own path",
+			    req->id, req->definition);
+	if (cc_request_is_open(req))
+		(*open)++;
+	if (rc == 0 && req->key_id && cc_key_info_load(&info, st->repo, req->key_id) < 0)
+		rc = report(st, CC_FSCK_ERROR, path, 0, "its key %s is not in keys/", req->key_id);
+	if (rc == 0 && req->state >= CC_REQ_CSR_GENERATED && req->state != CC_REQ_CANCELLED) {
+		if (cc_request_csr(&csr, st->repo, req) < 0 || cc_csr_key_fingerprint(&csr, fp) < 0)
+			rc = report(st, CC_FSCK_ERROR, path, 0, "%s", cc_error_last());
+		else if (info.fingerprint && strcmp(fp, info.fingerprint))
+			rc = report(st, CC_FSCK_ERROR, path, 0, "its CSR is not for its key %s",
+				    req->key_id);
+	}
+	if (rc == 0 && req->state == CC_REQ_COMPLETED && req->cert_id) {
+		cc_strlist ids = CC_STRLIST_INIT;
+
+		if (cc_cert_list_ids(st->repo, def, &ids) == 0 &&
+		    !cc_strlist_contains(&ids, req->cert_id))
+			rc = report(st, CC_FSCK_ERROR, path, 0, "its certificate %s is not stored in "
+				    "certs/%s/", req->cert_id, def);
+		cc_strlist_dispose(&ids);
+	}
+	cc_error_clear();
+	cc_buf_dispose(&csr);
+	cc_key_info_dispose(&info);
+	cc_request_free(req);
+	return rc;
+}
+
+static int check_requests(fsck_state *st)
+{
+	cc_strlist defs = CC_STRLIST_INIT;
+	cc_buf dir = CC_BUF_INIT;
+	int rc = 0;
+
+	if (cc_repo_path(st->repo, "requests", &dir) < 0 || !cc_fs_is_dir(dir.ptr))
+		goto done;
+	if (cc_fs_list(&defs, dir.ptr, NULL) < 0) {
+		rc = report(st, CC_FSCK_ERROR, "requests", 0, "%s", cc_error_last());
+		goto done;
+	}
+	for (size_t i = 0; i < defs.count && rc == 0; i++) {
+		cc_strlist files = CC_STRLIST_INIT;
+		cc_buf sub = CC_BUF_INIT;
+		size_t open = 0;
+
+		cc_buf_printf(&sub, "%s/%s", dir.ptr, defs.items[i]);
+		if (cc_fs_list(&files, sub.ptr, ".yaml") == 0)
+			for (size_t k = 0; k < files.count && rc == 0; k++) {
+				char id[64];
+
+				snprintf(id, sizeof(id), "%.*s", (int)(strlen(files.items[k]) - 5),
+					 files.items[k]);
+				rc = check_request(st, defs.items[i], id, &open);
+			}
+		if (rc == 0 && open > 1) {
+			char path[300];
+
+			snprintf(path, sizeof(path), "requests/%s", defs.items[i]);
+			rc = report(st, CC_FSCK_ERROR, path, 0,
+				    "%zu open acquisitions; at most one may be open", open);
+		}
+		cc_strlist_dispose(&files);
+		cc_buf_dispose(&sub);
+	}
+done:
+	cc_error_clear();
+	cc_strlist_dispose(&defs);
+	cc_buf_dispose(&dir);
+	return rc;
+}
+
+/* CAs of trust sets: each parses, is a CA, and is stored under its id. */
+static int check_trust(fsck_state *st)
+{
+	cc_strlist sets = CC_STRLIST_INIT;
+	cc_buf dir = CC_BUF_INIT;
+	int rc = 0;
+
+	if (cc_repo_path(st->repo, "trust", &dir) < 0 || !cc_fs_is_dir(dir.ptr) ||
+	    cc_fs_list(&sets, dir.ptr, NULL) < 0)
+		goto done;
+	for (size_t i = 0; i < sets.count && rc == 0; i++) {
+		cc_strlist ids = CC_STRLIST_INIT;
+
+		if (cc_trust_list(st->repo, sets.items[i], &ids) < 0)
+			rc = report(st, CC_FSCK_ERROR, "trust", 0, "%s", cc_error_last());
+		for (size_t k = 0; k < ids.count && rc == 0; k++) {
+			char path[600];
+			cc_cert **certs = NULL;
+			size_t n = 0;
+
+			snprintf(path, sizeof(path), "trust/%s/%s.pem", sets.items[i], ids.items[k]);
+			st->stats->trusted++;
+			if (cc_repo_read_certs(&certs, &n, st->repo, path) < 0)
+				rc = report(st, CC_FSCK_ERROR, path, 0, "%s", cc_error_last());
+			else if (n != 1 || !cc_cert_is_ca(certs[0]))
+				rc = report(st, CC_FSCK_ERROR, path, 0, "not one CA certificate");
+			else if (strcmp(cc_cert_id(certs[0]), ids.items[k]))
+				rc = report(st, CC_FSCK_WARNING, path, 0, "holds certificate %s",
+					    cc_cert_id(certs[0]));
+			cc_cert_list_free(certs, n);
+		}
+		cc_strlist_dispose(&ids);
+	}
+done:
+	cc_error_clear();
+	cc_strlist_dispose(&sets);
+	cc_buf_dispose(&dir);
+	return rc;
+}
+
+/* ACME accounts name a stored key. */
+static int check_accounts(fsck_state *st)
+{
+	cc_strlist providers = CC_STRLIST_INIT;
+	cc_buf dir = CC_BUF_INIT;
+	int rc = 0;
+
+	if (cc_repo_path(st->repo, "acme", &dir) < 0 || !cc_fs_is_dir(dir.ptr) ||
+	    cc_fs_list(&providers, dir.ptr, NULL) < 0)
+		goto done;
+	for (size_t i = 0; i < providers.count && rc == 0; i++) {
+		char path[600];
+		cc_buf text = CC_BUF_INIT;
+		cc_node *root = NULL;
+		const char *key;
+
+		snprintf(path, sizeof(path), "acme/%s/account.yaml", providers.items[i]);
+		if (cc_repo_read(st->repo, path, &text) < 0 ||
+		    cc_node_parse(&root, text.ptr, text.size, path) < 0)
+			rc = report(st, CC_FSCK_ERROR, path, 0, "%s", cc_error_last());
+		else if (!(key = cc_node_scalar(cc_node_get(root, "key"))) ||
+			 !cc_node_scalar(cc_node_get(root, "url")))
+			rc = report(st, CC_FSCK_ERROR, path, 0, "an account needs url and key");
+		else if (!key_known(st, key))
+			rc = report(st, CC_FSCK_ERROR, path, 0, "its key %s is not in keys/", key);
+		cc_node_free(root);
+		cc_buf_dispose(&text);
+	}
+done:
+	cc_error_clear();
+	cc_strlist_dispose(&providers);
+	cc_buf_dispose(&dir);
+	return rc;
+}
+
 /* git lock files left behind block every commit; --repair removes them. */
 static int check_git_locks(fsck_state *st)
 {
@@ -651,6 +828,12 @@ int cc_fsck(cc_repo *repo, const cc_fsck_options *opts, cc_fsck_cb cb, void *pay
 		rc = check_certs(&st);
 	if (rc == 0)
 		rc = check_cas(&st);
+	if (rc == 0)
+		rc = check_requests(&st);
+	if (rc == 0)
+		rc = check_trust(&st);
+	if (rc == 0)
+		rc = check_accounts(&st);
 	if (rc == 0)
 		rc = scan_worktree_dir(&st, "");
 	if (rc == 0)

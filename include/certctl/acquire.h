@@ -83,6 +83,8 @@ cc_json *cc_request_to_json(const cc_request *req);
 int cc_csr_build(cc_buf *pem_out, const cc_definition *def, const cc_key *key);
 /* PEM CSR to DER. */
 int cc_csr_to_der(const cc_buf *pem, cc_buf *der_out);
+/* The SHA-256 of a PEM CSR's public key (as keys have it), hex. */
+int cc_csr_key_fingerprint(const cc_buf *pem, char out[65]);
 /* A readable view of a PEM CSR (subject, names, key, signature). */
 int cc_csr_describe(const cc_buf *pem, cc_buf *out);
 

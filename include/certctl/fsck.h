@@ -32,7 +32,7 @@ typedef struct {
 #define CC_FSCK_OPTIONS_INIT { CC_FSCK_OPTIONS_VERSION, 0, 0 }
 
 typedef struct {
-	size_t definitions, keys, certificates, cas, objects;
+	size_t definitions, keys, certificates, cas, requests, trusted, objects;
 	size_t warnings, errors, repaired;
 } cc_fsck_stats;
 

@@ -258,5 +258,26 @@ assert_contains "$FSCK" "keys/$kid" "fsck of a wrong key type in the metadata"
 cp "$T/meta.yaml" "$meta"
 fsck_expect 0
 
+# --- acquisition requests -------------------------------------------------------
+ok_out out certctl define req-a.example.com --provider manual
+ok_out out certctl define req-b.example.com --provider manual
+ok_out out certctl acquire req-a.example.com
+ok_out out certctl acquire req-b.example.com
+fsck_expect 0
+assert_contains "$FSCK" "2 requests" "fsck counts the requests"
+ra=$(ls requests/req-a.example.com/*.yaml)
+rb_csr=$(ls requests/req-b.example.com/*.csr)
+cp "$ra" "$T/ra.saved"
+cp "$rb_csr" "$T/rb.csr"
+sed -i 's/^state: .*/state: bogus/' "$ra"
+fsck_expect 1
+assert_contains "$FSCK" "invalid request state 'bogus'" "fsck of a bad request state"
+cp "$T/ra.saved" "$ra"
+cp requests/req-a.example.com/*.csr "$rb_csr"
+fsck_expect 1
+assert_contains "$FSCK" "its CSR is not for its key" "fsck of a request whose CSR has another key"
+cp "$T/rb.csr" "$rb_csr"
+fsck_expect 0
+
 assert_eq "" "$(git status --porcelain --untracked-files=all)" "git status at the end"
 finish
