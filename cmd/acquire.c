@@ -75,13 +75,9 @@ static int run_acme(struct acquire_run *run)
 	opts.no_switch = run->a->no_switch;
 	opts.trust_set = run->a->trust_set;
 	opts.warnings = &run->warnings;
-	if (cc_acme_acquire(run->repo, run->def, run->req, &opts, &run->cert) < 0) {
-		int rc = cli_lib_error();
-
-		fprintf(stderr, "certctl: request %s is kept; try again with 'certctl acquire %s "
-			"--resume' or cancel it with --cancel\n", run->req->id, run->def->name);
-		return rc;
-	}
+	if (cc_acme_acquire(run->repo, run->def, run->req, &opts, &run->cert) < 0)
+		return cli_error("%s (request %s kept: 'certctl acquire %s --resume' retries, "
+				 "--cancel drops it)", cc_error_last(), run->req->id, run->def->name);
 	run->did = "completed";
 	return 0;
 }

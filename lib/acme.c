@@ -357,9 +357,15 @@ static int fetch_nonce(acme_client *c)
 }
 
 /*
+ * A badNonce is retried with the fresh nonce the error carries: servers may
+ * reject good nonces at random (RFC 8555 6.5), and each retry is one round
+ * trip under the acquisition's deadline.
+ */
+#define BAD_NONCE_RETRIES 16
+
+/*
  * POST a JWS of `payload` (NULL: POST-as-GET) to `url`, signed with the
- * account key (by kid, or by jwk when there is no account yet).  A badNonce
- * is retried with the fresh nonce, at most three times.
+ * account key (by kid, or by jwk when there is no account yet).
  */
 static int post(acme_client *c, const char *url, const char *payload, const char *accept,
 		cc_http_response *resp)
@@ -410,7 +416,7 @@ static int post(acme_client *c, const char *url, const char *payload, const char
 			req.accept = accept;
 			rc = http(c, &req, resp);
 		}
-		if (rc == 0 && resp->status == 400 && attempt < 3) {
+		if (rc == 0 && resp->status == 400 && attempt < BAD_NONCE_RETRIES) {
 			json_error_t jerr;
 			json_t *doc = json_loadb(resp->body.ptr, resp->body.size, 0, &jerr);
 			const char *type = json_string_value(json_object_get(doc, "type"));
@@ -568,6 +574,10 @@ static int eab_binding(acme_client *c, json_t **out)
 			goto done;
 	} else if (env && getenv(env)) {
 		rc = cc_buf_puts(&keytext, getenv(env));
+	} else if (env) {
+		rc = cc_error_set(CC_EINVALID, "provider '%s': eab.hmac_key_env names %s, which is "
+				  "not set", c->provider, env);
+		goto done;
 	} else {
 		rc = cc_error_set(CC_EINVALID, "provider '%s': eab.kid needs eab.hmac_key_file or "
 				  "eab.hmac_key_env", c->provider);
@@ -664,7 +674,7 @@ static int register_account(acme_client *c)
 	if (json_object_get(json_object_get(c->dir, "meta"), "externalAccountRequired") == json_true() &&
 	    !eab) {
 		rc = cc_error_set(CC_EINVALID, "provider '%s': the ACME server requires External "
-				  "Account Binding (eab.kid and eab.hmac_key_file)", c->provider);
+				  "Account Binding (eab.kid, and eab.hmac_key_file or eab.hmac_key_env)", c->provider);
 		goto done;
 	}
 	json_object_set_new(payload, "termsOfServiceAgreed", tos ? json_true() : json_false());
