@@ -21,5 +21,7 @@
 #include "certctl/json.h"
 #include "certctl/trust.h"
 #include "certctl/acquire.h"
+#include "certctl/keystore.h"
+#include "certctl/import.h"
 
 #endif

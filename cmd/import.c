@@ -1,0 +1,200 @@
+/*
+ * certctl import: bring existing certificates (and their keys) under
+ * management, from any file format; one commit for all.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+struct import_args {
+	const char *key, *name, *mode, *pass_file, *key_pass_file;
+	cc_strlist chain;
+	int json;
+};
+
+/* Read `path` into `b`; with `into`, append its certificates and key. */
+static int read_bundle(cc_bundle *b, const char *path, const cc_secret *pass,
+		       const cc_secret *key_pass)
+{
+	cc_buf data = CC_BUF_INIT;
+	int rc = cli_read_file(path, 16 << 20, &data);
+
+	if (rc)
+		return rc;
+	rc = cc_bundle_read(b, data.ptr, data.size, pass, key_pass, path) < 0 ? cli_lib_error() : 0;
+	cc_buf_dispose_secure(&data);
+	return rc;
+}
+
+/* Move `extra`'s key and certificates into `b` (the --key and --chain files). */
+static int merge(cc_bundle *b, cc_bundle *extra, const char *path)
+{
+	cc_cert **grown;
+
+	if (extra->key) {
+		if (b->key)
+			return cli_error("%s: the certificate file already holds a private key", path);
+		b->key = extra->key;
+		extra->key = NULL;
+	}
+	if (!extra->ncerts)
+		return 0;
+	grown = realloc(b->certs, (b->ncerts + extra->ncerts) * sizeof(*grown));
+	if (!grown)
+		return cli_error("out of memory");
+	/* Before any trusted entries, which stay last. */
+	memmove(grown + (b->ncerts - b->ntrusted) + extra->ncerts, grown + (b->ncerts - b->ntrusted),
+		b->ntrusted * sizeof(*grown));
+	memcpy(grown + (b->ncerts - b->ntrusted), extra->certs, extra->ncerts * sizeof(*grown));
+	b->certs = grown;
+	b->ncerts += extra->ncerts;
+	free(extra->certs);
+	extra->certs = NULL;
+	extra->ncerts = 0;
+	return 0;
+}
+
+int cmd_import(int argc, char **argv)
+{
+	struct import_args a;
+	cc_import_options opts = CC_IMPORT_OPTIONS_INIT;
+	cc_secret *pass = NULL, *key_pass = NULL;
+	cc_repo *repo = NULL;
+	cc_txn *txn = NULL;
+	cc_json *results = NULL;
+	cc_buf summary = CC_BUF_INIT, names = CC_BUF_INIT, report = CC_BUF_INIT;
+	size_t imported = 0;
+	int first, rc;
+
+	memset(&a, 0, sizeof(a));
+	{
+		const struct cli_opt options[] = {
+			OPT_STR(0, "key", &a.key, "FILE", "the private key (any PEM or DER form), with "
+				"one FILE"),
+			OPT_MULTI(0, "chain", &a.chain, "FILE", "intermediate certificates, with one FILE "
+				  "(repeatable)"),
+			OPT_STR(0, "name", &a.name, "NAME", "the definition (default: the certificate's "
+				"host name); an existing one gets the certificate"),
+			OPT_STR(0, "mode", &a.mode, "M", "lifecycle or monitor (default: lifecycle "
+				"with a key, else monitor)"),
+			OPT_STR(0, "passphrase-file", &a.pass_file, "FILE", "password of encrypted "
+				"keys and keystores (else $CERTCTL_IMPORT_PASSPHRASE[_FILE])"),
+			OPT_STR(0, "key-passphrase-file", &a.key_pass_file, "FILE", "a JKS key entry's "
+				"own password, when it differs"),
+			OPT_BOOL(0, "json", &a.json, "print what was imported as JSON"),
+			OPT_DONE(),
+		};
+
+		rc = cli_parse(argc, argv, options,
+			       "certctl import FILE... [--key FILE] [--chain FILE]... [--name NAME] "
+			       "[--mode lifecycle|monitor]",
+			       "Import existing certificates (PEM, DER, P7B, PKCS#12, JKS; found by "
+			       "content) with their chains and keys as definitions' current "
+			       "certificates; one commit for all.", &first);
+	}
+	if (rc)
+		goto out;
+	if (first >= argc) {
+		rc = cli_usage_error("import", "missing FILE");
+		goto out;
+	}
+	if ((a.key || a.chain.count || a.name) && argc - first != 1) {
+		rc = cli_usage_error("import", "--key, --chain and --name go with one FILE");
+		goto out;
+	}
+	if (a.mode && strcmp(a.mode, "lifecycle") && strcmp(a.mode, "monitor")) {
+		rc = cli_usage_error("import", "--mode is lifecycle or monitor");
+		goto out;
+	}
+	opts.name = a.name;
+	opts.mode = !a.mode ? -1 : !strcmp(a.mode, "lifecycle") ? CC_MODE_LIFECYCLE : CC_MODE_MONITOR;
+	if ((rc = cli_passphrase(&pass, a.pass_file, "CERTCTL_IMPORT_PASSPHRASE", 0)) ||
+	    (a.key_pass_file && (rc = cli_passphrase(&key_pass, a.key_pass_file, "CERTCTL_IMPORT_KEY_PASSPHRASE", 1))))
+		goto out;
+	if ((rc = cli_open_repo(&repo)))
+		goto out;
+	if (cc_repo_unlock(repo) < 0 || cc_txn_begin(&txn, repo, "import") < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	if (a.json)
+		results = cc_json_array();
+	for (int i = first; i < argc && rc == 0; i++) {
+		cc_bundle b, extra;
+		cc_import_result r;
+
+		memset(&extra, 0, sizeof(extra));
+		if ((rc = read_bundle(&b, argv[i], pass, key_pass)))
+			break;
+		if (a.key && (rc = read_bundle(&extra, a.key, pass, key_pass)) == 0)
+			rc = merge(&b, &extra, a.key);
+		cc_bundle_dispose(&extra);
+		for (size_t k = 0; rc == 0 && k < a.chain.count; k++) {
+			if ((rc = read_bundle(&extra, a.chain.items[k], pass, NULL)) == 0)
+				rc = merge(&b, &extra, a.chain.items[k]);
+			cc_bundle_dispose(&extra);
+		}
+		opts.source = argv[i];
+		if (rc == 0 && cc_import(txn, &b, &opts, &r) < 0)
+			rc = cli_lib_error();
+		cc_bundle_dispose(&b);
+		if (rc)
+			break;
+		imported++;
+		cc_buf_printf(&names, "%s%s", imported > 1 ? ", " : "", r.definition);
+		cc_buf_printf(&report, "%s: certificate %s imported from %s as '%s' (%s%s, %s, chain "
+			      "of %zu)\n", r.definition, r.cert_id, argv[i], r.definition,
+			      r.created ? "new definition, " : "",
+			      r.mode == CC_MODE_MONITOR ? "monitored only" : "lifecycle",
+			      r.with_key ? "with its key" : "no key", r.chain_len);
+		if (results) {
+			cc_json *o = cc_json_object();
+
+			cc_json_set_str(o, "file", argv[i]);
+			cc_json_set_str(o, "definition", r.definition);
+			cc_json_set_str(o, "certificate", r.cert_id);
+			cc_json_set_bool(o, "created", r.created);
+			cc_json_set_bool(o, "key", r.with_key);
+			cc_json_set_int(o, "chain", (long long)r.chain_len);
+			cc_json_set_str(o, "mode", r.mode == CC_MODE_MONITOR ? "monitor" : "lifecycle");
+			cc_json_append(results, o);
+		}
+		if (imported == 1)
+			cc_txn_trailer(txn, "Certctl-Definition", r.definition);
+		cc_txn_trailer(txn, "Certctl-Certificate", r.cert_id);
+	}
+	if (rc)
+		goto done;
+	if (imported == 1)
+		cc_buf_printf(&summary, "import: %s: certificate from %s", names.ptr, argv[first]);
+	else
+		cc_buf_printf(&summary, "import: %zu certificates (%s)", imported, names.ptr);
+	rc = cc_txn_commit(txn, summary.ptr, NULL);
+	txn = NULL;
+	if (rc < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	if (results) {
+		cc_json *out = cc_json_object();
+
+		cc_json_set_str(out, "schema", "certctl.import/1");
+		cc_json_set(out, "imported", results);
+		results = NULL;
+		rc = cli_print_json(out) ? EXIT_FAIL : EXIT_OK;
+	} else {
+		cli_info("%s", cc_buf_cstr(&report));
+	}
+done:
+	cc_txn_abort(txn);
+	cc_json_free(results);
+	cc_repo_free(repo);
+out:
+	cc_secret_free(pass);
+	cc_secret_free(key_pass);
+	cc_strlist_dispose(&a.chain);
+	cc_buf_dispose(&summary);
+	cc_buf_dispose(&names);
+	cc_buf_dispose(&report);
+	return rc;
+}
