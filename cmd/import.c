@@ -7,7 +7,7 @@
 #include "cli.h"
 
 struct import_args {
-	const char *key, *name, *mode, *pass_file, *key_pass_file;
+	const char *key, *name, *mode, *pass_file, *key_pass_file, *from, *sni;
 	cc_strlist chain;
 	int json;
 };
@@ -81,24 +81,42 @@ int cmd_import(int argc, char **argv)
 				"keys and keystores (else $CERTCTL_IMPORT_PASSPHRASE[_FILE])"),
 			OPT_STR(0, "key-passphrase-file", &a.key_pass_file, "FILE", "a JKS key entry's "
 				"own password, when it differs"),
+			OPT_STR(0, "from", &a.from, "HOST:PORT", "import the chain a TLS server presents "
+				"(monitored only)"),
+			OPT_STR(0, "sni", &a.sni, "NAME", "with --from: the server name to ask for "
+				"(default: HOST)"),
 			OPT_BOOL(0, "json", &a.json, "print what was imported as JSON"),
 			OPT_DONE(),
 		};
 
 		rc = cli_parse(argc, argv, options,
 			       "certctl import FILE... [--key FILE] [--chain FILE]... [--name NAME] "
-			       "[--mode lifecycle|monitor]",
+			       "[--mode lifecycle|monitor]\n"
+			       "       certctl import --from HOST:PORT [--sni NAME] [--name NAME]",
 			       "Import existing certificates (PEM, DER, P7B, PKCS#12, JKS; found by "
 			       "content) with their chains and keys as definitions' current "
 			       "certificates; one commit for all.", &first);
 	}
 	if (rc)
 		goto out;
-	if (first >= argc) {
-		rc = cli_usage_error("import", "missing FILE");
+	if (a.from && (first < argc || a.key || a.chain.count)) {
+		rc = cli_usage_error("import", "--from takes no FILE, --key or --chain");
 		goto out;
 	}
-	if ((a.key || a.chain.count || a.name) && argc - first != 1) {
+	if (a.sni && !a.from) {
+		rc = cli_usage_error("import", "--sni goes with --from");
+		goto out;
+	}
+	if (a.from && a.mode && strcmp(a.mode, "monitor")) {
+		rc = cli_usage_error("import", "a server's certificate is imported monitored-only "
+				     "(no key)");
+		goto out;
+	}
+	if (first >= argc && !a.from) {
+		rc = cli_usage_error("import", "missing FILE (or --from HOST:PORT)");
+		goto out;
+	}
+	if ((a.key || a.chain.count || a.name) && argc - first != 1 && !a.from) {
 		rc = cli_usage_error("import", "--key, --chain and --name go with one FILE");
 		goto out;
 	}
@@ -119,6 +137,49 @@ int cmd_import(int argc, char **argv)
 	}
 	if (a.json)
 		results = cc_json_array();
+	if (a.from) {
+		char host[256];
+		unsigned port;
+		cc_bundle b;
+		cc_import_result r;
+
+		memset(&b, 0, sizeof(b));
+		if (cc_hostport_parse(a.from, host, sizeof(host), &port) < 0 ||
+		    cc_tls_fetch_chain(host, port, a.sni ? a.sni : host, 10000, &b.certs,
+				       &b.ncerts) < 0) {
+			rc = cli_lib_error();
+			goto done;
+		}
+		b.format = "tls";
+		opts.source = a.from;
+		opts.mode = CC_MODE_MONITOR;
+		opts.check_host = host;
+		opts.check_port = port;
+		opts.check_sni = a.sni;
+		rc = cc_import(txn, &b, &opts, &r) < 0 ? cli_lib_error() : 0;
+		cc_bundle_dispose(&b);
+		if (rc)
+			goto done;
+		imported = 1;
+		cc_buf_printf(&names, "%s", r.definition);
+		cc_buf_printf(&report, "%s: certificate %s imported from %s (monitored only, chain of "
+			      "%zu, checked at %s)\n", r.definition, r.cert_id, a.from, r.chain_len,
+			      a.from);
+		cc_txn_trailer(txn, "Certctl-Definition", r.definition);
+		cc_txn_trailer(txn, "Certctl-Certificate", r.cert_id);
+		if (results) {
+			cc_json *o = cc_json_object();
+
+			cc_json_set_str(o, "server", a.from);
+			cc_json_set_str(o, "definition", r.definition);
+			cc_json_set_str(o, "certificate", r.cert_id);
+			cc_json_set_bool(o, "created", r.created);
+			cc_json_set_bool(o, "key", 0);
+			cc_json_set_int(o, "chain", (long long)r.chain_len);
+			cc_json_set_str(o, "mode", "monitor");
+			cc_json_append(results, o);
+		}
+	}
 	for (int i = first; i < argc && rc == 0; i++) {
 		cc_bundle b, extra;
 		cc_import_result r;
@@ -166,7 +227,8 @@ int cmd_import(int argc, char **argv)
 	if (rc)
 		goto done;
 	if (imported == 1)
-		cc_buf_printf(&summary, "import: %s: certificate from %s", names.ptr, argv[first]);
+		cc_buf_printf(&summary, "import: %s: certificate from %s", names.ptr,
+			      a.from ? a.from : argv[first]);
 	else
 		cc_buf_printf(&summary, "import: %zu certificates (%s)", imported, names.ptr);
 	rc = cc_txn_commit(txn, summary.ptr, NULL);

@@ -3,6 +3,7 @@
  * touching any repository.
  */
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 
 static void print_cert(const cc_cert *cert, size_t index, const char *role)
@@ -49,18 +50,29 @@ static const char *role_of(const cc_bundle *b, size_t i)
 	return "certificate";
 }
 
-static int inspect_file(const char *path, const cc_secret *pass, cc_json *files)
+static int inspect_file(const char *path, const cc_secret *pass, const char *sni, cc_json *files)
 {
 	cc_buf data = CC_BUF_INIT;
 	cc_bundle b;
+	char host[256];
+	unsigned port;
 	int rc;
 
-	if ((rc = cli_read_file(path, 16 << 20, &data)))
-		return rc;
-	rc = cc_bundle_read(&b, data.ptr, data.size, pass, NULL, path);
-	cc_buf_dispose_secure(&data);
-	if (rc < 0)
-		return cli_lib_error();
+	memset(&b, 0, sizeof(b));
+	if (access(path, F_OK) != 0 && cc_hostport_parse(path, host, sizeof(host), &port) == 0) {
+		/* A server: the chain it presents, in its order. */
+		if (cc_tls_fetch_chain(host, port, sni ? sni : host, 10000, &b.certs, &b.ncerts) < 0)
+			return cli_lib_error();
+		b.format = "tls";
+	} else {
+		cc_error_clear();
+		if ((rc = cli_read_file(path, 16 << 20, &data)))
+			return rc;
+		rc = cc_bundle_read(&b, data.ptr, data.size, pass, NULL, path);
+		cc_buf_dispose_secure(&data);
+		if (rc < 0)
+			return cli_lib_error();
+	}
 	if (files) {
 		cc_json *f = cc_json_object(), *arr = cc_json_array();
 
@@ -120,21 +132,23 @@ static int inspect_file(const char *path, const cc_secret *pass, cc_json *files)
 
 int cmd_inspect(int argc, char **argv)
 {
-	const char *pass_file = NULL;
+	const char *pass_file = NULL, *sni = NULL;
 	int json = 0, first, rc = 0;
 	cc_secret *pass = NULL;
 	cc_json *files = NULL;
 	const struct cli_opt options[] = {
 		OPT_STR(0, "passphrase-file", &pass_file, "FILE", "password of encrypted keys and "
 			"keystores (else $CERTCTL_IMPORT_PASSPHRASE[_FILE])"),
+		OPT_STR(0, "sni", &sni, "NAME", "the server name to ask a HOST:PORT for (default: "
+			"HOST)"),
 		OPT_BOOL(0, "json", &json, "print what the files hold as JSON"),
 		OPT_DONE(),
 	};
 
-	if ((rc = cli_parse(argc, argv, options, "certctl inspect FILE... [--passphrase-file F]",
+	if ((rc = cli_parse(argc, argv, options, "certctl inspect FILE|HOST:PORT... [--passphrase-file F] [--sni NAME]",
 			    "Show what certificate, key and keystore files hold (PEM, DER, P7B, "
-			    "PKCS#12, JKS): subjects, issuers, names, keys, validity, fingerprints "
-			    "and chain order. Changes nothing.", &first)))
+			    "PKCS#12, JKS), or what a TLS server presents: subjects, issuers, names, "
+			    "keys, validity, fingerprints and chain order. Changes nothing.", &first)))
 		return rc;
 	if (first >= argc)
 		return cli_usage_error("inspect", "missing FILE");
@@ -143,7 +157,7 @@ int cmd_inspect(int argc, char **argv)
 	if (json)
 		files = cc_json_array();
 	for (int i = first; i < argc && rc == 0; i++)
-		rc = inspect_file(argv[i], pass, files);
+		rc = inspect_file(argv[i], pass, sni, files);
 	if (rc == 0 && files) {
 		cc_json *out = cc_json_object();
 

@@ -23,5 +23,6 @@
 #include "certctl/acquire.h"
 #include "certctl/keystore.h"
 #include "certctl/import.h"
+#include "certctl/probe.h"
 
 #endif

@@ -236,6 +236,20 @@ int cc_import(cc_txn *txn, const cc_bundle *bundle, const cc_import_options *opt
 					       : CC_MODE_MONITOR;
 		free(def->provider);
 		def->provider = strdup("manual");
+		if (opts->check_host) {
+			cc_check *checks = calloc(1, sizeof(*checks));
+
+			if (!checks) {
+				rc = cc_error_set(CC_ERROR, "out of memory");
+				goto done;
+			}
+			checks->host = strdup(opts->check_host);
+			checks->port = opts->check_port;
+			checks->sni = opts->check_sni ? strdup(opts->check_sni) : NULL;
+			checks->enabled = 1;
+			def->checks = checks;
+			def->nchecks = 1;
+		}
 		if (!def->provider) {
 			rc = cc_error_set(CC_ERROR, "out of memory");
 			goto done;

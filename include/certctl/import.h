@@ -15,10 +15,13 @@ typedef struct {
 	const char *name;   /* the definition; NULL: the certificate's host name */
 	int mode;           /* a cc_operation_mode; -1: lifecycle with a key, else monitor */
 	const char *source; /* the file, for messages */
+	const char *check_host; /* a new definition checks this endpoint (NULL: none) */
+	unsigned check_port;
+	const char *check_sni;
 } cc_import_options;
 
 #define CC_IMPORT_OPTIONS_VERSION 1
-#define CC_IMPORT_OPTIONS_INIT { CC_IMPORT_OPTIONS_VERSION, NULL, -1, "input" }
+#define CC_IMPORT_OPTIONS_INIT { CC_IMPORT_OPTIONS_VERSION, NULL, -1, "input", NULL, 0, NULL }
 
 typedef struct {
 	char definition[256];
