@@ -24,6 +24,7 @@ static Suite *(*const suites[])(void) = {
 	fsck_suite,
 	ca_suite,
 	acquire_suite,
+	keystore_suite,
 };
 
 int main(void)

@@ -20,5 +20,6 @@ Suite *history_suite(void);
 Suite *fsck_suite(void);
 Suite *ca_suite(void);
 Suite *acquire_suite(void);
+Suite *keystore_suite(void);
 
 #endif
