@@ -2,8 +2,8 @@
  * Reading every container servers and CAs hand out, by content: PEM (any
  * mix of certificates and one private key), DER certificates and keys,
  * PKCS#7 (P7B), PKCS#12 (modern and legacy ciphers) and Java KeyStores
- * (JKS: key entries with their chains, trusted certificate entries; the
- * store's integrity digest is verified).  And writing JKS.
+ * (JKS and JCEKS: key entries with their chains, trusted certificate
+ * entries; the store's integrity digest is verified).  And writing JKS.
  *
  * JKS is Sun's format: big-endian fields, a SHA-1 "integrity" digest over
  * the UTF-16BE password, the words "Mighty Aphrodite" and the store, and
@@ -25,6 +25,8 @@
 #define JKS_MAX_ENTRIES 4096
 #define JKS_MAX_CHAIN 64
 #define JKS_KEY_PROTECTOR_OID "1.3.6.1.4.1.42.2.17.1.1"
+/* JCEKS: Sun's PBEWithMD5AndTripleDES. */
+#define JCEKS_KEY_PROTECTOR_OID "1.3.6.1.4.1.42.2.19.1"
 
 void cc_bundle_dispose(cc_bundle *b)
 {
@@ -206,8 +208,89 @@ static int jks_keystream_xor(unsigned char *out, const unsigned char *in, size_t
 	return rc;
 }
 
+/*
+ * JCEKS key entries: PBEWithMD5AndTripleDES as Sun defines it.  Each half
+ * of the 8-byte salt is hashed with the password (its bytes, not UTF-16)
+ * `iterations` times with MD5; the two digests are the 3DES key (24
+ * bytes) and the IV (8).  Equal halves get the first one reversed.
+ */
+static int jceks_unprotect(cc_key **out, const X509_ALGOR *alg, const ASN1_OCTET_STRING *enc,
+			   const cc_secret *pass, const char *source, const char *alias)
+{
+	PBEPARAM *pbe = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
+	unsigned char salt[8], derived[32], *plain = NULL;
+	const unsigned char *pw = pass ? cc_secret_data(pass) : (const unsigned char *)"";
+	size_t pwlen = pass ? cc_secret_len(pass) : 0;
+	long iterations;
+	EVP_CIPHER_CTX *ctx = NULL;
+	int len1 = 0, len2 = 0, rc = 0;
+
+	if (!pbe || ASN1_STRING_length(pbe->salt) != 8 ||
+	    (iterations = ASN1_INTEGER_get(pbe->iter)) < 1 || iterations > 10000000) {
+		rc = cc_error_set(CC_EINVALID, "%s: the key of entry '%s' has damaged parameters",
+				  source, alias);
+		goto done;
+	}
+	memcpy(salt, ASN1_STRING_get0_data(pbe->salt), 8);
+	if (!memcmp(salt, salt + 4, 4))
+		for (int i = 0; i < 2; i++) {
+			unsigned char t = salt[i];
+
+			salt[i] = salt[3 - i];
+			salt[3 - i] = t;
+		}
+	for (int half = 0; half < 2; half++) {
+		unsigned char digest[16];
+		const unsigned char *in = salt + 4 * half;
+		size_t inlen = 4;
+
+		for (long i = 0; i < iterations; i++) {
+			EVP_MD_CTX *md = EVP_MD_CTX_new();
+			int ok = md && EVP_DigestInit_ex(md, EVP_md5(), NULL) &&
+				 EVP_DigestUpdate(md, in, inlen) && EVP_DigestUpdate(md, pw, pwlen) &&
+				 EVP_DigestFinal_ex(md, digest, NULL);
+
+			EVP_MD_CTX_free(md);
+			if (!ok) {
+				rc = cc_error_openssl(CC_ERROR, "MD5 failed");
+				goto done;
+			}
+			in = digest;
+			inlen = 16;
+		}
+		memcpy(derived + 16 * half, digest, 16);
+	}
+	if (!(plain = OPENSSL_malloc((size_t)ASN1_STRING_length(enc) + 16)) ||
+	    !(ctx = EVP_CIPHER_CTX_new())) {
+		rc = cc_error_set(CC_ERROR, "out of memory");
+		goto done;
+	}
+	if (EVP_DecryptInit_ex(ctx, EVP_des_ede3_cbc(), NULL, derived, derived + 24) != 1 ||
+	    EVP_DecryptUpdate(ctx, plain, &len1, ASN1_STRING_get0_data(enc),
+			      ASN1_STRING_length(enc)) != 1 ||
+	    EVP_DecryptFinal_ex(ctx, plain + len1, &len2) != 1) {
+		ERR_clear_error();
+		rc = cc_error_set(CC_EAUTH, "%s: wrong password for the key of entry '%s'", source,
+				  alias);
+		goto done;
+	}
+	rc = cc_key_parse(out, plain, (size_t)(len1 + len2), NULL, source);
+	if (rc == CC_EINVALID)
+		rc = cc_error_set(CC_EAUTH, "%s: wrong password for the key of entry '%s'", source,
+				  alias);
+done:
+	OPENSSL_cleanse(derived, sizeof(derived));
+	if (plain) {
+		OPENSSL_cleanse(plain, (size_t)ASN1_STRING_length(enc) + 16);
+		OPENSSL_free(plain);
+	}
+	EVP_CIPHER_CTX_free(ctx);
+	PBEPARAM_free(pbe);
+	return rc;
+}
+
 static int jks_unprotect(cc_key **out, const unsigned char *der, size_t len, const cc_buf *pw,
-			 const char *source, const char *alias)
+			 const cc_secret *pass, const char *source, const char *alias)
 {
 	const unsigned char *p = der;
 	X509_SIG *sig = d2i_X509_SIG(NULL, &p, (long)len);
@@ -225,6 +308,10 @@ static int jks_unprotect(cc_key **out, const unsigned char *der, size_t len, con
 	}
 	X509_SIG_get0(sig, &alg, &enc);
 	OBJ_obj2txt(oid, sizeof(oid), alg->algorithm, 1);
+	if (!strcmp(oid, JCEKS_KEY_PROTECTOR_OID)) {
+		rc = jceks_unprotect(out, alg, enc, pass, source, alias);
+		goto done;
+	}
 	if (strcmp(oid, JKS_KEY_PROTECTOR_OID)) {
 		rc = cc_error_set(CC_EINVALID, "%s: entry '%s' is protected with %s, not the JKS key "
 				  "protector", source, alias, oid);
@@ -269,7 +356,7 @@ static int jks_read(cc_bundle *b, const unsigned char *data, size_t len, const c
 	int rc;
 
 	memset(&trusted, 0, sizeof(trusted));
-	b->format = "jks";
+	b->format = data[0] == 0xCE ? "jceks" : "jks";
 	if (len < 12 + 20)
 		return cc_error_set(CC_EINVALID, "%s: truncated keystore", source);
 	if ((rc = utf16be(&pw, pass)) < 0 || (rc = utf16be(&kpw, key_pass ? key_pass : pass)) < 0)
@@ -319,7 +406,8 @@ static int jks_read(cc_bundle *b, const unsigned char *data, size_t len, const c
 				free(alias);
 				break;
 			}
-			rc = jks_unprotect(&key, r.p, klen, &kpw, source, alias);
+			rc = jks_unprotect(&key, r.p, klen, &kpw, key_pass ? key_pass : pass, source,
+					   alias);
 			r.p += klen;
 			if (rc == 0 && (rc = get_u32(&r, &nchain)) == 0 && nchain > JKS_MAX_CHAIN)
 				rc = cc_error_set(CC_EINVALID, "%s: a chain of %u certificates is too long",
@@ -330,6 +418,11 @@ static int jks_read(cc_bundle *b, const unsigned char *data, size_t len, const c
 			b->alias = alias;
 		} else if (tag == 2) {
 			rc = get_cert(&r, &trusted, version);
+			free(alias);
+		} else if (tag == 3) {
+			rc = cc_error_set(CC_EINVALID, "%s: entry '%s' is a secret key (JCEKS), not a "
+					  "certificate or private key; remove it with keytool -delete",
+					  source, alias);
 			free(alias);
 		} else {
 			rc = cc_error_set(CC_EINVALID, "%s: entry '%s' is of a kind certctl does not read "
@@ -539,9 +632,9 @@ int cc_bundle_read(cc_bundle *out, const void *data, size_t len, const cc_secret
 	if (len >= 4 && ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) ==
 				JKS_MAGIC)
 		rc = jks_read(out, p, len, pass, key_pass, source);
-	else if (len >= 4 && p[0] == 0xCE && p[1] == 0xCE && p[2] == 0xCE && p[3] == 0xCE)
-		rc = cc_error_set(CC_EINVALID, "%s: a JCEKS keystore; convert it with 'keytool "
-				  "-importkeystore -deststoretype pkcs12' and import that", source);
+	else if (len >= 4 && ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+			      p[3]) == JCEKS_MAGIC)
+		rc = jks_read(out, p, len, pass, key_pass, source);
 	else if (memmem(data, len, "-----BEGIN ", 11))
 		rc = pem_read(out, p, len, pass, source);
 	else {

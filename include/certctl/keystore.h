@@ -1,6 +1,6 @@
 /*
  * Reading the containers certificates and keys come in, by content (PEM,
- * DER, PKCS#7, PKCS#12, JKS), and writing JKS keystores.
+ * DER, PKCS#7, PKCS#12, JKS, JCEKS), and writing JKS keystores.
  */
 #ifndef CERTCTL_KEYSTORE_H
 #define CERTCTL_KEYSTORE_H
@@ -12,7 +12,7 @@
 #include "cert.h"
 
 typedef struct {
-	const char *format; /* "pem", "der", "pkcs12", "jks" */
+	const char *format; /* "pem", "der", "pkcs12", "jks", "jceks", "tls" */
 	cc_key *key;        /* the private key, when the file holds one */
 	char *alias;        /* the key entry's alias or friendlyName, or NULL */
 	cc_cert **certs;    /* every certificate: a key entry's chain first, in file order */

@@ -139,7 +139,7 @@ START_TEST(test_formats_are_detected_by_content)
 	ck_assert_msg(strstr(cc_error_last(), "g.txt"), "%s", cc_error_last());
 	ck_assert_int_eq(cc_bundle_read(&b, "\xce\xce\xce\xce\0\0\0\2", 8, NULL, NULL, "x.jceks"),
 			 CC_EINVALID);
-	ck_assert_msg(strstr(cc_error_last(), "JCEKS"), "%s", cc_error_last());
+	ck_assert_msg(strstr(cc_error_last(), "truncated"), "%s", cc_error_last());
 	cc_buf_dispose(&pem);
 	cc_buf_dispose(&der);
 	cc_buf_dispose(&p7);
