@@ -1,7 +1,9 @@
 # certctl: one non-recursive Makefile.
 #   make            build lib/libcertctl.a and certctl
 #   make check      install missing packages, build, run every test, then
-#                   run them again under AddressSanitizer + UBSan
+#                   run them again under AddressSanitizer + UBSan, then
+#                   fuzz every parser briefly (fuzz-short)
+#   make fuzz       libFuzzer targets (tests/fuzz/), FUZZ_SECONDS=600 each
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make bench      benchmarks (figures and ratios, never pass/fail)
 #   make demo       the main job end to end on a throw-away repository
@@ -44,6 +46,7 @@ HEADERS := $(wildcard include/*.h include/certctl/*.h lib/*.h cmd/*.h)
 
 
 .PHONY: all check deps deps-build test test-unit test-cli test-asan install uninstall bench demo clean
+.PHONY: fuzz fuzz-short fuzz-build
 .DELETE_ON_ERROR:
 
 all: $(O)/certctl
@@ -76,6 +79,7 @@ deps-build:
 check: deps
 	$(MAKE) test
 	$(MAKE) test-asan
+	$(MAKE) fuzz-short
 
 test: test-unit test-cli
 
@@ -122,3 +126,41 @@ clean:
 $(O)/bench-issue-inproc: scripts/bench/issue-inproc.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags openssl) -o $@ $< $(ALL_LDFLAGS) $(shell pkg-config --libs openssl)
+
+# Fuzzing: libFuzzer targets tests/fuzz/fuzz_NAME.c over the library built
+# with clang, ASan and UBSan into build/fuzz/ (seeds: tests/fuzz/corpus/NAME).
+#   make fuzz        each target FUZZ_SECONDS; new inputs in build/fuzz/corpus-NAME
+#   make fuzz-short  each target FUZZ_SHORT_SECONDS over the seeds (make check)
+# Findings land in build/fuzz/findings/, logs in build/fuzz/logs/.
+FUZZ_CC ?= clang
+FUZZ_O ?= build/fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_SHORT_SECONDS ?= 15
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -g -O1 $(FUZZ_SAN) \
+	-Iinclude -Ilib -DCERTCTL_VERSION='"$(VERSION)"'
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_O)/fuzz_%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_O)/%.o)
+
+$(FUZZ_O)/lib/%.o: lib/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $@ $<
+
+$(FUZZ_O)/libcertctl.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_O)/libcertctl.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_O)/libcertctl.a \
+		$(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	FUZZ_O=$(FUZZ_O) tests/fuzz/run.sh long $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-short: fuzz-build
+	FUZZ_O=$(FUZZ_O) tests/fuzz/run.sh short $(FUZZ_SHORT_SECONDS) $(FUZZ_NAMES)
