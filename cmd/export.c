@@ -12,6 +12,13 @@ struct export_args {
 	int with_key, fullchain, force;
 };
 
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
 static int is_dir(const char *path)
 {
 	struct stat st;
@@ -97,8 +104,8 @@ int cmd_export(int argc, char **argv)
 				"directory gets the PEM pieces)"),
 			OPT_BOOL(0, "with-key", &a.with_key, "include the private key (pem; p12 and jks "
 				 "always have it); files with a key are 0600"),
-			OPT_BOOL(0, "fullchain", &a.fullchain, "pem/der/p7b: the chain after the "
-				 "certificate"),
+			OPT_BOOL(0, "fullchain", &a.fullchain, "pem: the chain after the certificate "
+				 "(p7b, p12 and jks always carry it)"),
 			OPT_STR(0, "alias", &a.alias, "NAME", "p12/jks: the key entry's alias (default: "
 				"the definition's name)"),
 			OPT_STR(0, "passphrase-file", &a.pass_file, "FILE", "p12/jks password (else "
@@ -128,8 +135,15 @@ int cmd_export(int argc, char **argv)
 				       "binary output");
 	if ((rc = cli_open_repo(&repo)))
 		return rc;
-	if (cc_name_check(argv[first], "definition") < 0 ||
-	    cc_cert_current(&cert, &chain, &nchain, repo, argv[first]) < 0) {
+	if (cc_name_check(argv[first], "definition") < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	if (!cc_definition_exists(repo, argv[first])) {
+		rc = cli_error("no definition '%s'", argv[first]);
+		goto done;
+	}
+	if (cc_cert_current(&cert, &chain, &nchain, repo, argv[first]) < 0) {
 		rc = cli_lib_error();
 		goto done;
 	}
@@ -180,8 +194,8 @@ int cmd_export(int argc, char **argv)
 		all[0] = cert;
 		for (size_t i = 0; i < nchain; i++)
 			all[i + 1] = chain[i];
-		rc = cc_p7b_build(&out, all, a.fullchain || nchain ? nchain + 1 : 1,
-				  !a.out || !strcmp(a.out, "-") || strstr(a.out, ".pem") != NULL);
+		/* A P7B carries the chain: that is what it is for. */
+		rc = cc_p7b_build(&out, all, nchain + 1, !a.out || !strcmp(a.out, "-") || ends_with(a.out, ".pem"));
 		free(all);
 	} else if (!strcmp(a.format, "p12")) {
 		rc = cc_pkcs12_build(&out, key, cert, chain, nchain, pass,

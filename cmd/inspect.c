@@ -50,7 +50,8 @@ static const char *role_of(const cc_bundle *b, size_t i)
 	return "certificate";
 }
 
-static int inspect_file(const char *path, const cc_secret *pass, const char *sni, cc_json *files)
+static int inspect_file(const char *path, const cc_secret *pass, const cc_secret *key_pass,
+			const char *sni, cc_json *files)
 {
 	cc_buf data = CC_BUF_INIT;
 	cc_bundle b;
@@ -68,7 +69,7 @@ static int inspect_file(const char *path, const cc_secret *pass, const char *sni
 		cc_error_clear();
 		if ((rc = cli_read_file(path, 16 << 20, &data)))
 			return rc;
-		rc = cc_bundle_read(&b, data.ptr, data.size, pass, NULL, path);
+		rc = cc_bundle_read(&b, data.ptr, data.size, pass, key_pass, path);
 		cc_buf_dispose_secure(&data);
 		if (rc < 0)
 			return cli_lib_error();
@@ -132,13 +133,15 @@ static int inspect_file(const char *path, const cc_secret *pass, const char *sni
 
 int cmd_inspect(int argc, char **argv)
 {
-	const char *pass_file = NULL, *sni = NULL;
+	const char *pass_file = NULL, *sni = NULL, *key_pass_file = NULL;
 	int json = 0, first, rc = 0;
-	cc_secret *pass = NULL;
+	cc_secret *pass = NULL, *key_pass = NULL;
 	cc_json *files = NULL;
 	const struct cli_opt options[] = {
 		OPT_STR(0, "passphrase-file", &pass_file, "FILE", "password of encrypted keys and "
 			"keystores (else $CERTCTL_IMPORT_PASSPHRASE[_FILE])"),
+		OPT_STR(0, "key-passphrase-file", &key_pass_file, "FILE", "a JKS or JCEKS key "
+			"entry's own password, when it differs"),
 		OPT_STR(0, "sni", &sni, "NAME", "the server name to ask a HOST:PORT for (default: "
 			"HOST)"),
 		OPT_BOOL(0, "json", &json, "print what the files hold as JSON"),
@@ -152,12 +155,16 @@ int cmd_inspect(int argc, char **argv)
 		return rc;
 	if (first >= argc)
 		return cli_usage_error("inspect", "missing FILE");
-	if ((rc = cli_passphrase(&pass, pass_file, "CERTCTL_IMPORT_PASSPHRASE", 0)))
+	if ((rc = cli_passphrase(&pass, pass_file, "CERTCTL_IMPORT_PASSPHRASE", 0)) ||
+	    (key_pass_file &&
+	     (rc = cli_passphrase(&key_pass, key_pass_file, "CERTCTL_IMPORT_KEY_PASSPHRASE", 1)))) {
+		cc_secret_free(pass);
 		return rc;
+	}
 	if (json)
 		files = cc_json_array();
 	for (int i = first; i < argc && rc == 0; i++)
-		rc = inspect_file(argv[i], pass, sni, files);
+		rc = inspect_file(argv[i], pass, key_pass, sni, files);
 	if (rc == 0 && files) {
 		cc_json *out = cc_json_object();
 
@@ -168,5 +175,6 @@ int cmd_inspect(int argc, char **argv)
 	}
 	cc_json_free(files);
 	cc_secret_free(pass);
+	cc_secret_free(key_pass);
 	return rc;
 }

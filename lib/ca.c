@@ -1214,7 +1214,8 @@ int cc_pkcs12_parse(const void *data, size_t len, const cc_secret *pass, const c
 	*others = NULL;
 	if (len > INT32_MAX || !(p12 = d2i_PKCS12(NULL, &p, (long)len)))
 		return cc_error_openssl(CC_EINVALID, "%s: not a PKCS#12 file", source);
-	if (PKCS12_verify_mac(p12, pw, -1) != 1) {
+	/* A file made without a MAC (-nomac) has no integrity to check. */
+	if (PKCS12_mac_present(p12) && PKCS12_verify_mac(p12, pw, -1) != 1) {
 		rc = cc_error_set(CC_EAUTH, "%s: wrong password (or a damaged file: the MAC does not "
 				  "verify)", source);
 		goto done;

@@ -57,7 +57,17 @@ static int definition_from_cert(cc_definition *def, const cc_cert *cert)
 			rc = cc_strlist_add(&def->sans.uri, s + 4);
 	}
 	cc_strlist_dispose(&sans);
-	cc_cert_key_spec(cert, &def->key);
+	/* The key type renewals will generate: the certificate's when certctl
+	 * can make one, else the repository's default (a P-521 or RSA-1024
+	 * certificate is still worth monitoring). */
+	{
+		cc_key_spec spec;
+
+		cc_cert_key_spec(cert, &spec);
+		if (cc_key_spec_check(&spec) == 0)
+			def->key = spec;
+		cc_error_clear();
+	}
 	days = (long long)(cc_cert_not_after(cert) - cc_cert_not_before(cert)) / 86400;
 	if (days > 0)
 		def->validity = days * 86400;
@@ -204,8 +214,12 @@ int cc_import(cc_txn *txn, const cc_bundle *bundle, const cc_import_options *opt
 			    bundle->ntrusted, bundle->key, opts->source)) < 0)
 		return rc;
 	if (!leaf)
-		return cc_error_set(CC_EINVALID, "%s: no certificate to import (a key alone is "
-				    "imported with 'certctl key import')", opts->source);
+		return cc_error_set(CC_EINVALID, bundle->ntrusted
+					   ? "%s: holds only trusted certificate entries, no key entry "
+					     "(add CAs to a trust set with 'certctl trust add')"
+					   : "%s: no certificate to import (a key alone is imported with "
+					     "'certctl key import')",
+				    opts->source);
 	if ((rc = find_stored(repo, cc_cert_id(leaf), &existing)) < 0)
 		goto done;
 	if (existing) {
@@ -254,7 +268,11 @@ int cc_import(cc_txn *txn, const cc_bundle *bundle, const cc_import_options *opt
 			rc = cc_error_set(CC_ERROR, "out of memory");
 			goto done;
 		}
-		if ((rc = cc_definition_validate(def)) < 0 || (rc = cc_definition_save(txn, def)) < 0)
+		if ((rc = cc_definition_validate(def)) < 0) {
+			rc = cc_error_set(rc, "%s: %s", opts->source, cc_error_last());
+			goto done;
+		}
+		if ((rc = cc_definition_save(txn, def)) < 0)
 			goto done;
 		created = 1;
 	}

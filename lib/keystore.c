@@ -493,6 +493,7 @@ int cc_jks_write(cc_buf *out, const char *alias, const cc_key *key, const cc_cer
 	unsigned char *sigder = NULL;
 	int siglen;
 	uint64_t now = (uint64_t)time(NULL) * 1000;
+	char *lower = NULL;
 
 	if ((rc = utf16be(&pw, pass)) < 0)
 		goto done;
@@ -525,7 +526,13 @@ int cc_jks_write(cc_buf *out, const char *alias, const cc_key *key, const cc_cer
 	rc = rc ? rc : put_u32(out, 2);
 	rc = rc ? rc : put_u32(out, 1);
 	rc = rc ? rc : put_u32(out, 1); /* a private key entry */
-	rc = rc ? rc : put_utf(out, alias);
+	/* Java looks aliases up in lower case (keytool writes them so). */
+	if (rc == 0 && !(lower = strdup(alias)))
+		rc = cc_error_set(CC_ERROR, "out of memory");
+	for (char *c = lower; rc == 0 && *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	rc = rc ? rc : put_utf(out, lower);
 	rc = rc ? rc : put_u32(out, (uint32_t)(now >> 32));
 	rc = rc ? rc : put_u32(out, (uint32_t)now);
 	rc = rc ? rc : put_u32(out, (uint32_t)siglen);
@@ -542,6 +549,7 @@ done:
 		OPENSSL_cleanse(plain, (size_t)plen);
 		OPENSSL_free(plain);
 	}
+	free(lower);
 	OPENSSL_free(blob);
 	OPENSSL_free(sigder);
 	X509_SIG_free(sig);
@@ -622,6 +630,17 @@ static int pem_read(cc_bundle *b, const unsigned char *data, size_t len, const c
 	return 0;
 }
 
+/* Whether DER `p` starts like a PKCS#12 PFX: SEQUENCE { INTEGER 3, ... }. */
+static int looks_like_pkcs12(const unsigned char *p, size_t len)
+{
+	size_t hdr;
+
+	if (len < 5 || p[0] != 0x30)
+		return 0;
+	hdr = p[1] < 0x80 ? 2 : (size_t)(p[1] & 0x7f) + 2;
+	return hdr + 3 <= len && p[hdr] == 0x02 && p[hdr + 1] == 0x01 && p[hdr + 2] == 0x03;
+}
+
 int cc_bundle_read(cc_bundle *out, const void *data, size_t len, const cc_secret *pass,
 		   const cc_secret *key_pass, const char *source)
 {
@@ -646,6 +665,10 @@ int cc_bundle_read(cc_bundle *out, const void *data, size_t len, const cc_secret
 		if (p12 && q == p + len) {
 			PKCS12_free(p12);
 			rc = pkcs12_read(out, p, len, pass, source);
+		} else if (looks_like_pkcs12(p, len)) {
+			PKCS12_free(p12);
+			rc = cc_error_set(CC_EINVALID, "%s: a PKCS#12 file that is truncated or damaged",
+					  source);
 		} else {
 			PKCS12_free(p12);
 			out->format = "der";

@@ -16,16 +16,16 @@ _certctl_valued="--from --clone --cn --org --ou --locality --state --country
 	--path-len --permit-dns --exclude-dns --permit-ip --exclude-ip --parent
 	--csr-out --crl-url --ocsp-url --issuer-url --policy --max-validity
 	--cert --format --reason --batch --p12-out --p12-passphrase-file
-	--csr-format --set --receive"
+	--csr-format --set --receive --name --alias --key-passphrase-file --from"
 
 # Whether option $1 takes a value.
 _certctl_is_valued()
 {
 	local word
-	# --chain names a file for "ca install" and "acquire", and is a flag
-	# for "ca export".
+	# --chain names a file for "ca install", "acquire" and "import", and
+	# is a flag for "ca export".
 	if [[ $1 == --chain ]]; then
-		[[ $command == acquire ||
+		[[ $command == acquire || $command == import ||
 			($command == ca && ${words[command_at + 1]} == install) ]]
 		return
 	fi
@@ -105,8 +105,13 @@ _certctl_value()
 {
 	case $1 in
 	--from)
-		_certctl_files
-		_certctl_words "-"
+		if [[ $command == import ]]; then
+			# HOST:PORT of a TLS server: the known host names.
+			declare -F _known_hosts_real >/dev/null && _known_hosts_real -- "$cur"
+		else
+			_certctl_files
+			_certctl_words "-"
+		fi
 		;;
 	--clone)
 		_certctl_words "$(_certctl_definitions)"
@@ -115,7 +120,8 @@ _certctl_value()
 		_certctl_words "$(_certctl_keys)"
 		;;
 	--key)
-		if [[ $command == ca && ${words[command_at + 1]} == import ]]; then
+		if [[ $command == import ||
+			($command == ca && ${words[command_at + 1]} == import) ]]; then
 			_certctl_files
 		elif [[ $command == acquire ]]; then
 			_certctl_words "$(_certctl_keys)"
@@ -127,7 +133,15 @@ _certctl_value()
 		_certctl_words "$(_certctl_cas)"
 		;;
 	--format | --csr-format)
-		_certctl_words "pem der"
+		if [[ $command == export && $1 == --format ]]; then
+			_certctl_words "pem der p7b p12 jks"
+		else
+			_certctl_words "pem der"
+		fi
+		;;
+	--name)
+		# import --name: an existing definition, or a new name.
+		[[ $command == import ]] && _certctl_words "$(_certctl_definitions)"
 		;;
 	--cert)
 		if [[ $command == current || $command == revoke ]]; then
@@ -171,7 +185,7 @@ _certctl_value()
 		_certctl_words "smtp imap pop3 ftp ldap postgres"
 		;;
 	-o | --out | --passphrase-file | --chain | --receive | --p12-out | \
-		--p12-passphrase-file)
+		--p12-passphrase-file | --key-passphrase-file)
 		_certctl_files
 		;;
 	esac
@@ -206,7 +220,7 @@ _certctl()
 	COMPREPLY=()
 
 	local commands="init define show list rm log fsck key ca issue acquire
-		current requests revoke trust help version"
+		current requests revoke import export inspect trust help version"
 	local _certctl_dir='' i=1 command='' command_at=0
 
 	# Global options come before the command.
@@ -400,6 +414,20 @@ _certctl()
 		options="--cert --reason"
 		operand='definition'
 		;;
+	import)
+		options="--key --chain --name --mode --passphrase-file
+			--key-passphrase-file --from --sni --json"
+		operand='files'
+		;;
+	export)
+		options="--format -o --out --with-key --fullchain --alias
+			--passphrase-file -f --force"
+		operand='definition'
+		;;
+	inspect)
+		options="--passphrase-file --sni --json"
+		operand='files'
+		;;
 	"trust add")
 		options="--set"
 		operand='files'
@@ -431,7 +459,7 @@ _certctl()
 		return 0
 		;;
 	files)
-		# trust add takes any number of files.
+		# trust add, import and inspect take any number of files.
 		_certctl_files
 		return 0
 		;;
