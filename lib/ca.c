@@ -1200,6 +1200,62 @@ done:
 	return rc;
 }
 
+/* The iteration counts of a PKCS#12's MAC, encrypted contents and
+ * shrouded keys, checked before any of them is computed. */
+static int check_bags(const STACK_OF(PKCS12_SAFEBAG) *bags, const char *source)
+{
+	int rc = 0;
+
+	for (int i = 0; i < sk_PKCS12_SAFEBAG_num(bags) && rc == 0; i++) {
+		const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
+		const X509_SIG *sig = PKCS12_SAFEBAG_get0_pkcs8(bag);
+
+		if (sig) {
+			const X509_ALGOR *alg = NULL;
+
+			X509_SIG_get0(sig, &alg, NULL);
+			rc = cc_pbe_check(alg, source);
+		}
+	}
+	return rc;
+}
+
+static int pkcs12_limits(PKCS12 *p12, const char *pw, const char *source)
+{
+	const ASN1_INTEGER *iter = NULL;
+	STACK_OF(PKCS7) *safes;
+	int rc = 0;
+
+	PKCS12_get0_mac(NULL, NULL, NULL, &iter, p12);
+	if (iter && ASN1_INTEGER_get(iter) > 1000000)
+		return cc_error_set(CC_EINVALID, "%s: a MAC iteration count of %ld is above certctl's "
+				    "limit of 1000000", source, ASN1_INTEGER_get(iter));
+	if (!(safes = PKCS12_unpack_authsafes(p12))) {
+		ERR_clear_error();
+		return 0; /* PKCS12_parse says what is wrong */
+	}
+	for (int i = 0; i < sk_PKCS7_num(safes) && rc == 0; i++) {
+		PKCS7 *p7 = sk_PKCS7_value(safes, i);
+		STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+
+		if (PKCS7_type_is_encrypted(p7) && p7->d.encrypted && p7->d.encrypted->enc_data) {
+			if ((rc = cc_pbe_check(p7->d.encrypted->enc_data->algorithm, source)) < 0)
+				break;
+			bags = PKCS12_unpack_p7encdata(p7, pw, -1);
+			if (!bags && cc_legacy_provider() == 0)
+				bags = PKCS12_unpack_p7encdata(p7, pw, -1);
+		} else if (PKCS7_type_is_data(p7)) {
+			bags = PKCS12_unpack_p7data(p7);
+		}
+		if (bags)
+			rc = check_bags(bags, source);
+		sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+	}
+	sk_PKCS7_pop_free(safes, PKCS7_free);
+	ERR_clear_error();
+	return rc;
+}
+
 /* Read a PKCS#12 (modern or legacy encryption) into key, certificate, others. */
 int cc_pkcs12_parse(const void *data, size_t len, const cc_secret *pass, const char *source,
 		    EVP_PKEY **pkey, X509 **cert, STACK_OF(X509) **others)
@@ -1214,6 +1270,8 @@ int cc_pkcs12_parse(const void *data, size_t len, const cc_secret *pass, const c
 	*others = NULL;
 	if (len > INT32_MAX || !(p12 = d2i_PKCS12(NULL, &p, (long)len)))
 		return cc_error_openssl(CC_EINVALID, "%s: not a PKCS#12 file", source);
+	if ((rc = pkcs12_limits(p12, pw, source)) < 0)
+		goto done;
 	/* A file made without a MAC (-nomac) has no integrity to check. */
 	if (PKCS12_mac_present(p12) && PKCS12_verify_mac(p12, pw, -1) != 1) {
 		rc = cc_error_set(CC_EAUTH, "%s: wrong password (or a damaged file: the MAC does not "

@@ -905,8 +905,9 @@ static int format_body(cc_yaml_writer *w, const cc_definition *def)
 	rc = rc ? rc : put_str(w, "profile", cc_profile_name(def->profile));
 	rc = rc ? rc : put_str(w, "product", def->product);
 	rc = rc ? rc : put_str(w, "validation", def->validation);
-	if (rc == 0 && def->validity)
-		rc = put_duration(w, "validity", def->validity);
+	/* Always written: 0 ("the provider's default") must not read back as
+	 * the repository's default. */
+	rc = rc ? rc : put_duration(w, "validity", def->validity);
 	rc = rc ? rc : put_duration(w, "renew_before", def->renew_before);
 	rc = rc ? rc : put_str(w, "trust_set", def->trust_set);
 	rc = rc ? rc : cc_yaml_key(w, "monitor");

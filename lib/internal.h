@@ -147,6 +147,9 @@ int cc_repo_read_certs(cc_cert ***out, size_t *count, cc_repo *repo, const char 
 /* Load OpenSSL's legacy provider (RC2, 3DES PKCS#12) once; 0 when loaded. */
 int cc_legacy_provider(void);
 /* A PKCS#12 file's key, certificate and other certificates (ca.c). */
+/* key.c: refuse password-based encryption parameters that would make us
+ * spin (iteration counts above a million). */
+int cc_pbe_check(const X509_ALGOR *alg, const char *source);
 int cc_pkcs12_parse(const void *data, size_t len, const cc_secret *pass, const char *source,
 		    EVP_PKEY **pkey, X509 **cert, STACK_OF(X509) **others);
 

@@ -388,6 +388,69 @@ static int looks_encrypted(const char *text, size_t len)
 	return 0;
 }
 
+/*
+ * Password-based encryption parameters from files must not make us spin:
+ * an iteration count of 2^31 is an afternoon of PBKDF2.  Real files use
+ * 2,048 to a few hundred thousand.
+ */
+#define PBE_MAX_ITERATIONS 1000000
+
+int cc_pbe_check(const X509_ALGOR *alg, const char *source)
+{
+	int nid = OBJ_obj2nid(alg->algorithm);
+	long iter = 1;
+
+	if (nid == NID_pbes2) {
+		PBE2PARAM *pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+		int kdf = pbe2 ? OBJ_obj2nid(pbe2->keyfunc->algorithm) : NID_undef;
+
+		if (kdf == NID_id_pbkdf2) {
+			PBKDF2PARAM *kp = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM),
+								    pbe2->keyfunc->parameter);
+
+			iter = kp ? ASN1_INTEGER_get(kp->iter) : -1;
+			PBKDF2PARAM_free(kp);
+		}
+		/* scrypt: OpenSSL refuses parameters above 32 MiB by itself. */
+		PBE2PARAM_free(pbe2);
+	} else if (alg->parameter && alg->parameter->type == V_ASN1_SEQUENCE) {
+		/* PKCS#5 v1 and PKCS#12 PBE: salt and iteration count. */
+		PBEPARAM *pp = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
+
+		if (pp)
+			iter = ASN1_INTEGER_get(pp->iter);
+		PBEPARAM_free(pp);
+	}
+	ERR_clear_error();
+	if (iter > PBE_MAX_ITERATIONS)
+		return cc_error_set(CC_EINVALID, "%s: an iteration count of %ld is above certctl's "
+				    "limit of %d", source, iter, PBE_MAX_ITERATIONS);
+	return 0;
+}
+
+/* The PBE parameters of an encrypted PKCS#8 key (PEM or DER), if it is one. */
+static int check_encrypted_key(const void *data, size_t len, const char *source)
+{
+	BIO *bio = BIO_new_mem_buf(data, (int)len);
+	X509_SIG *sig = bio ? PEM_read_bio_PKCS8(bio, NULL, NULL, NULL) : NULL;
+	const X509_ALGOR *alg = NULL;
+	int rc = 0;
+
+	if (!sig) {
+		const unsigned char *p = data;
+
+		sig = d2i_X509_SIG(NULL, &p, (long)len);
+	}
+	ERR_clear_error();
+	if (sig) {
+		X509_SIG_get0(sig, &alg, NULL);
+		rc = cc_pbe_check(alg, source);
+	}
+	X509_SIG_free(sig);
+	BIO_free(bio);
+	return rc;
+}
+
 int cc_key_parse(cc_key **out, const void *data, size_t len, const cc_secret *passphrase,
 		 const char *source)
 {
@@ -405,6 +468,8 @@ int cc_key_parse(cc_key **out, const void *data, size_t len, const cc_secret *pa
 	if (encrypted && !passphrase)
 		return cc_error_set(CC_EAUTH, "%s: the private key is encrypted; give its passphrase",
 				    name);
+	if (encrypted && (rc = check_encrypted_key(data, len, name)) < 0)
+		return rc;
 	bio = BIO_new_mem_buf(data, (int)len);
 	if (!bio)
 		return cc_error_openssl(CC_ERROR, "out of memory");
@@ -419,13 +484,24 @@ int cc_key_parse(cc_key **out, const void *data, size_t len, const cc_secret *pa
 		if (!pkey && passphrase) {
 			BIO *der = BIO_new_mem_buf(data, (int)len);
 
+			if ((rc = check_encrypted_key(data, len, name)) < 0) {
+				BIO_free(der);
+				BIO_free(bio);
+				return rc;
+			}
 			if (der) {
 				ERR_clear_error();
 				pkey = d2i_PKCS8PrivateKey_bio(der, NULL, pem_password,
 							       (void *)passphrase);
 				BIO_free(der);
-				if (!pkey)
-					encrypted = 1;
+				if (!pkey) {
+					/* Only an EncryptedPrivateKeyInfo failed to decrypt. */
+					const unsigned char *q = data;
+					X509_SIG *sig = d2i_X509_SIG(NULL, &q, (long)len);
+
+					encrypted = sig && q == (const unsigned char *)data + len;
+					X509_SIG_free(sig);
+				}
 			}
 		}
 	}

@@ -226,9 +226,14 @@ static int jceks_unprotect(cc_key **out, const X509_ALGOR *alg, const ASN1_OCTET
 	int len1 = 0, len2 = 0, rc = 0;
 
 	if (!pbe || ASN1_STRING_length(pbe->salt) != 8 ||
-	    (iterations = ASN1_INTEGER_get(pbe->iter)) < 1 || iterations > 10000000) {
+	    (iterations = ASN1_INTEGER_get(pbe->iter)) < 1) {
 		rc = cc_error_set(CC_EINVALID, "%s: the key of entry '%s' has damaged parameters",
 				  source, alias);
+		goto done;
+	}
+	if (iterations > 1000000) {
+		rc = cc_error_set(CC_EINVALID, "%s: entry '%s': an iteration count of %ld is above "
+				  "certctl's limit of 1000000", source, alias, iterations);
 		goto done;
 	}
 	memcpy(salt, ASN1_STRING_get0_data(pbe->salt), 8);
@@ -244,20 +249,22 @@ static int jceks_unprotect(cc_key **out, const X509_ALGOR *alg, const ASN1_OCTET
 		const unsigned char *in = salt + 4 * half;
 		size_t inlen = 4;
 
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+
 		for (long i = 0; i < iterations; i++) {
-			EVP_MD_CTX *md = EVP_MD_CTX_new();
 			int ok = md && EVP_DigestInit_ex(md, EVP_md5(), NULL) &&
 				 EVP_DigestUpdate(md, in, inlen) && EVP_DigestUpdate(md, pw, pwlen) &&
 				 EVP_DigestFinal_ex(md, digest, NULL);
 
-			EVP_MD_CTX_free(md);
 			if (!ok) {
+				EVP_MD_CTX_free(md);
 				rc = cc_error_openssl(CC_ERROR, "MD5 failed");
 				goto done;
 			}
 			in = digest;
 			inlen = 16;
 		}
+		EVP_MD_CTX_free(md);
 		memcpy(derived + 16 * half, digest, 16);
 	}
 	if (!(plain = OPENSSL_malloc((size_t)ASN1_STRING_length(enc) + 16)) ||
