@@ -837,4 +837,37 @@ assert_contains "$(certctl show p521.example.com)" "mode: monitor" "P-521 certif
 assert_eq "$(openssl x509 -in "$P/p521.pem" -outform DER | sha256sum | cut -c1-16)" \
 	"$(cat certs/p521.example.com/current)" "the P-521 certificate is current"
 
+# --- a TLS server: inspect HOST:PORT and import --from --------------------------
+leaf served ec
+TLS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+openssl s_server -accept "127.0.0.1:$TLS_PORT" -cert "$P/served.pem" -key "$P/served.key" \
+	-cert_chain "$P/int.pem" -quiet -naccept 4 >"$T/s_server.log" 2>&1 &
+S_SERVER=$!
+trap 'kill $S_SERVER 2>/dev/null; wait $S_SERVER 2>/dev/null' EXIT
+for _ in $(seq 50); do
+	python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $TLS_PORT), 1)" 2>/dev/null && break
+	sleep 0.1
+done
+snapshot
+ok_out out certctl inspect "127.0.0.1:$TLS_PORT" --sni served.example.com
+assert_contains "$out" "tls, 2 certificates" "inspect of a server"
+assert_contains "$out" "CN=served.example.com" "the server's certificate"
+assert_contains "$out" "$(fp "$P/served.pem")" "its SHA-256"
+assert_unchanged
+ok_out out certctl import --from "127.0.0.1:$TLS_PORT" --sni served.example.com --json
+assert_contains "$out" '"mode": "monitor"' "imported monitored-only"
+assert_eq "$(fp "$P/served.pem")" "$(fp "certs/served.example.com/$(cat certs/served.example.com/current)/cert.pem")" \
+	"the served certificate is current"
+assert_eq "$INT_FP" "$(fp "certs/served.example.com/$(cat certs/served.example.com/current)/chain.pem")" \
+	"the served intermediate is the chain"
+assert_contains "$(certctl show served.example.com)" "port: $TLS_PORT" "the server becomes the check"
+assert_eq "" "$(git status --porcelain)" "git status after import --from"
+# A closed port: a clear error, nothing changed.
+snapshot
+expect_fail 1 "cannot connect" certctl import --from 127.0.0.1:1
+assert_unchanged
+kill $S_SERVER 2>/dev/null
+wait $S_SERVER 2>/dev/null
+trap - EXIT
+
 finish
