@@ -266,3 +266,27 @@ finish() {
 	echo "done: $(wc -c <"$COUNT_FILE" | tr -d ' ') assertions"
 	exit 0
 }
+
+# --- helpers of the certificate tests -------------------------------------------
+# bundle_fps FILE: the fingerprints (the script's fp) of the certificates of a
+# PEM bundle, in order.
+bundle_fps() {
+	local dir f
+	dir=$(mktemp -d "$T/split.XXXXXX")
+	awk -v d="$dir" '/-----BEGIN CERTIFICATE-----/ {n++; f = sprintf("%s/%03d.pem", d, n)}
+		f {print > f} /-----END CERTIFICATE-----/ {close(f); f = ""}' "$1"
+	for f in "$dir"/*.pem; do
+		[ -f "$f" ] && fp "$f"
+	done
+	rm -rf "$dir"
+}
+# trailer KEY [REV]: the values of trailer KEY of commit REV (HEAD).
+trailer() {
+	git log -1 --format="%(trailers:key=$1,valueonly)" "${2:-HEAD}" | sed '/^$/d'
+}
+# yaml_has FILE LINE: FILE has LINE, whole.
+yaml_has() {
+	_count
+	grep -qxF -- "$2" "$1" || fail "'$1' has no line '$2':
+$(cat "$1")"
+}

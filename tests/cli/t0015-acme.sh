@@ -50,20 +50,6 @@ serial_hex() {
 sans() {
 	openssl x509 -in "$1" -noout -ext subjectAltName | sed '1d; s/^ *//; s/, /\n/g'
 }
-# bundle_fps FILE: the fingerprints of the certificates of a PEM bundle, in order.
-bundle_fps() {
-	local dir f
-	dir=$(mktemp -d "$T/split.XXXXXX")
-	awk -v d="$dir" '/-----BEGIN CERTIFICATE-----/ {n++; f = sprintf("%s/%03d.pem", d, n)}
-		f {print > f} /-----END CERTIFICATE-----/ {close(f); f = ""}' "$1"
-	for f in "$dir"/*.pem; do
-		[ -f "$f" ] && fp "$f"
-	done
-	rm -rf "$dir"
-}
-trailer() {
-	git log -1 --format="%(trailers:key=$1,valueonly)" "${2:-HEAD}" | sed '/^$/d'
-}
 # subjects N: the subjects of the last N commits, oldest first.
 subjects() {
 	git log -"$1" --reverse --format=%s
@@ -74,11 +60,6 @@ cur() {
 # field FILE KEY: a top-level scalar of a YAML file certctl wrote.
 field() {
 	sed -n "s/^$2: *//p" "$1"
-}
-yaml_has() {
-	_count
-	grep -qxF -- "$2" "$1" || fail "'$1' has no line '$2':
-$(cat "$1")"
 }
 clean() {
 	assert_eq "" "$(git status --porcelain --untracked-files=all)" "git status"

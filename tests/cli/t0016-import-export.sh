@@ -68,26 +68,6 @@ pkey_fp() {
 key_fp() {
 	certctl key show "$1" | sed -n 's/^fingerprint: *SHA256://p'
 }
-# bundle_fps FILE: the fingerprints of the certificates of a PEM bundle, in order.
-bundle_fps() {
-	local dir f
-	dir=$(mktemp -d "$T/split.XXXXXX")
-	awk -v d="$dir" '/-----BEGIN CERTIFICATE-----/ {n++; f = sprintf("%s/%03d.pem", d, n)}
-		f {print > f} /-----END CERTIFICATE-----/ {close(f); f = ""}' "$1"
-	for f in "$dir"/*.pem; do
-		[ -f "$f" ] && fp "$f"
-	done
-	rm -rf "$dir"
-}
-trailer() {
-	git log -1 --format="%(trailers:key=$1,valueonly)" "${2:-HEAD}" | sed '/^$/d'
-}
-# yaml_has FILE LINE: FILE has LINE, whole.
-yaml_has() {
-	_count
-	grep -qxF -- "$2" "$1" || fail "'$1' has no line '$2':
-$(cat "$1")"
-}
 # clean: nothing left uncommitted.  fsck_clean: and certctl fsck, which
 # decrypts every key, finds nothing.
 clean() {
