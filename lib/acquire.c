@@ -60,9 +60,27 @@ int cc_acquire_start(cc_txn *txn, const cc_definition *def, const cc_acquire_opt
 	cc_error_clear();
 	key_opts.reuse_key = opts->reuse_key;
 	key_opts.key_id = opts->key_id;
-	if ((rc = cc_issue_key(&key, &is_new, txn, def, &key_opts)) < 0 ||
-	    (rc = cc_request_new_id(id)) < 0)
+	if ((rc = cc_issue_key(&key, &is_new, txn, def, &key_opts)) < 0)
 		goto done;
+	/* Ids are the second and 16 random bits: a cancelled request of the
+	 * same second must not be overwritten. */
+	for (int attempt = 0;; attempt++) {
+		cc_buf abs = CC_BUF_INIT;
+		int taken;
+
+		if ((rc = cc_request_new_id(id)) < 0)
+			goto done;
+		cc_buf_printf(&rel, "requests/%s/%s.yaml", def->name, id);
+		taken = cc_repo_path(repo, rel.ptr, &abs) == 0 && cc_fs_exists(abs.ptr);
+		cc_buf_dispose(&abs);
+		cc_buf_clear(&rel);
+		if (!taken)
+			break;
+		if (attempt == 16) {
+			rc = cc_error_set(CC_ERROR, "cannot find a free request id");
+			goto done;
+		}
+	}
 	if (!(req = calloc(1, sizeof(*req)))) {
 		rc = cc_error_set(CC_ERROR, "out of memory");
 		goto done;
