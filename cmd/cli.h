@@ -132,5 +132,7 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_ca(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
+int cmd_deploy(int argc, char **argv);
+int cmd_deployments(int argc, char **argv);
 
 #endif

@@ -25,6 +25,8 @@ static const struct cmd_spec commands[] = {
 	{ "acquire", cmd_acquire, "acquire a certificate from a provider (CSR, ACME, built-in CA)" },
 	{ "current", cmd_current, "show or switch a definition's current certificate" },
 	{ "requests", cmd_requests, "list acquisition requests" },
+	{ "deploy", cmd_deploy, "install certificates on servers, reload, check, roll back" },
+	{ "deployments", cmd_deployments, "list deployment processes and their states" },
 	{ "revoke", cmd_revoke, "revoke a definition's certificate at its CA (built-in or ACME)" },
 	{ "import", cmd_import, "bring existing certificates and keys under management" },
 	{ "export", cmd_export, "write a certificate as PEM, DER, P7B, PKCS#12 or JKS" },

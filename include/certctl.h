@@ -24,5 +24,6 @@
 #include "certctl/keystore.h"
 #include "certctl/import.h"
 #include "certctl/probe.h"
+#include "certctl/deploy.h"
 
 #endif

@@ -173,13 +173,12 @@ int cc_repo_read_certs(cc_cert ***out, size_t *count, cc_repo *repo, const char 
 	return rc;
 }
 
-int cc_cert_current(cc_cert **out, cc_cert ***chain, size_t *chain_len, cc_repo *repo,
-		    const char *def_name)
+int cc_cert_load(cc_cert **out, cc_cert ***chain, size_t *chain_len, cc_repo *repo,
+		 const char *def_name, const char *id)
 {
 	cc_buf rel = CC_BUF_INIT;
 	cc_cert **leaf = NULL;
 	size_t nleaf = 0;
-	char *id = NULL;
 	int rc;
 
 	*out = NULL;
@@ -187,11 +186,13 @@ int cc_cert_current(cc_cert **out, cc_cert ***chain, size_t *chain_len, cc_repo 
 		*chain = NULL;
 	if (chain_len)
 		*chain_len = 0;
-	if ((rc = cc_cert_current_id(&id, repo, def_name)) < 0)
+	if ((rc = cc_buf_printf(&rel, "certs/%s/%s/cert.pem", def_name, id)) < 0)
 		goto done;
-	if ((rc = cc_buf_printf(&rel, "certs/%s/%s/cert.pem", def_name, id)) < 0 ||
-	    (rc = cc_repo_read_certs(&leaf, &nleaf, repo, rel.ptr)) < 0)
+	if ((rc = cc_repo_read_certs(&leaf, &nleaf, repo, rel.ptr)) < 0) {
+		if (rc == CC_ENOTFOUND)
+			rc = cc_error_set(CC_ENOTFOUND, "%s has no certificate %s", def_name, id);
 		goto done;
+	}
 	if (nleaf != 1) {
 		rc = cc_error_set(CC_EINVALID, "%s: expected one certificate", rel.ptr);
 		goto done;
@@ -207,6 +208,23 @@ int cc_cert_current(cc_cert **out, cc_cert ***chain, size_t *chain_len, cc_repo 
 done:
 	cc_cert_list_free(leaf, nleaf);
 	cc_buf_dispose(&rel);
+	return rc;
+}
+
+int cc_cert_current(cc_cert **out, cc_cert ***chain, size_t *chain_len, cc_repo *repo,
+		    const char *def_name)
+{
+	char *id = NULL;
+	int rc;
+
+	*out = NULL;
+	if (chain)
+		*chain = NULL;
+	if (chain_len)
+		*chain_len = 0;
+	if ((rc = cc_cert_current_id(&id, repo, def_name)) < 0)
+		return rc;
+	rc = cc_cert_load(out, chain, chain_len, repo, def_name, id);
 	free(id);
 	return rc;
 }

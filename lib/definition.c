@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "internal.h"
+#include "certctl/deploy.h"
 
 #define DEF_DIR "definitions"
 #define DEF_SUFFIX ".yaml"
@@ -532,6 +533,14 @@ static int read_targets(const cc_node *node, cc_definition *def)
 		target->settings = cc_node_dup(t);
 		if (!target->name || !target->type || !target->settings)
 			return cc_error_set(CC_ERROR, "out of memory");
+		/* The deploy module knows the settings; errors point into this file. */
+		{
+			cc_target here = *target;
+
+			here.settings = (cc_node *)t;
+			if ((rc = cc_target_check(&here, def->name ? def->name : "x")) < 0)
+				return rc;
+		}
 	}
 	return 0;
 }

@@ -189,4 +189,31 @@ void cc_strset(char **slot, const char *value); /* free old, strdup new */
 int cc_base64_encode(cc_buf *out, const unsigned char *data, size_t len);
 int cc_base64_decode(cc_buf *out, const char *text);
 
+/* run.c: a program from an argv list (never a shell string), bounded in
+ * time, its output (stdout and stderr together) captured. */
+typedef struct {
+	char *const *argv;
+	const char *const *env; /* "NAME=value" added; NULL-terminated or NULL */
+	long timeout_ms;        /* 0: 60 s; the program's process group is killed */
+	const char *cwd;        /* NULL: ours */
+	size_t max_output;      /* the last bytes kept; 0: 4096 */
+} cc_run_options;
+
+typedef struct {
+	int status;    /* exit status, -1 when it did not exit */
+	int signal;    /* the signal that ended it, or 0 */
+	int timed_out;
+	int not_found; /* the program does not exist or cannot be executed */
+	cc_buf output;
+} cc_run_result;
+
+/* The program's path as execve would find it (PATH when no '/'). */
+int cc_run_find(const char *program, cc_buf *out);
+/* Run it: 0 when it ran (whatever its status; see res), an error when it
+ * could not be started.  The environment loses every CERTCTL_ variable. */
+int cc_run(const cc_run_options *opts, cc_run_result *res);
+/* "nginx exited with status 1", "... did not finish within 30s". */
+int cc_run_describe(const cc_run_options *opts, const cc_run_result *res, cc_buf *out);
+void cc_run_result_dispose(cc_run_result *res);
+
 #endif

@@ -95,6 +95,10 @@ int cc_cert_store(cc_txn *txn, const char *def_name, const cc_cert *cert, cc_cer
 int cc_cert_current(cc_cert **out, cc_cert ***chain, size_t *chain_len, cc_repo *repo,
 		    const char *def_name);
 
+/* Stored certificate `id` of `def_name` and its chain, as cc_cert_current(). */
+int cc_cert_load(cc_cert **out, cc_cert ***chain, size_t *chain_len, cc_repo *repo,
+		 const char *def_name, const char *id);
+
 /* The id of the current certificate (a copy to free), or CC_ENOTFOUND. */
 int cc_cert_current_id(char **out, cc_repo *repo, const char *def_name);
 

@@ -333,8 +333,8 @@ START_TEST(test_definition_format_keeps_target_settings)
 {
 	cc_definition *def = parse_ok(
 		"www", "subject: {cn: www.example.com}\n"
-		       "targets:\n  - name: web1\n    type: nginx\n    path: /etc/nginx/certs\n"
-		       "    reload: \"systemctl reload nginx\"\n");
+		       "targets:\n  - name: web1\n    type: nginx\n    dir: /etc/nginx/certs\n"
+		       "    reload: [systemctl, reload, nginx]\n    check: 127.0.0.1:8443\n");
 	cc_definition *back;
 	cc_buf text = CC_BUF_INIT;
 	const cc_node *settings;
@@ -343,8 +343,10 @@ START_TEST(test_definition_format_keeps_target_settings)
 	back = parse_ok("www", cc_buf_cstr(&text));
 	ck_assert_uint_eq(back->ntargets, 1);
 	settings = back->targets[0].settings;
-	ck_assert_str_eq(cc_node_scalar(cc_node_get(settings, "path")), "/etc/nginx/certs");
-	ck_assert_str_eq(cc_node_scalar(cc_node_get(settings, "reload")), "systemctl reload nginx");
+	ck_assert_str_eq(cc_node_scalar(cc_node_get(settings, "dir")), "/etc/nginx/certs");
+	ck_assert_uint_eq(cc_node_count(cc_node_get(settings, "reload")), 3);
+	ck_assert_str_eq(cc_node_scalar(cc_node_at(cc_node_get(settings, "reload"), 2)), "nginx");
+	ck_assert_str_eq(cc_node_scalar(cc_node_get(settings, "check")), "127.0.0.1:8443");
 	cc_definition_free(def);
 	cc_definition_free(back);
 	cc_buf_dispose(&text);
