@@ -354,6 +354,12 @@ int cmd_acquire(int argc, char **argv)
 		rc = cli_lib_error();
 		goto done;
 	}
+	if (run.def->npeers) {
+		rc = cli_error("%s has cluster peers, each with its own key and CSR: acquire "
+			       "%s@%s (and each other peer)", run.def->name, run.def->name,
+			       run.def->peers[0].name);
+		goto done;
+	}
 	rc = cc_request_open_for(&run.req, run.repo, run.def->name);
 	if (rc < 0 && rc != CC_ENOTFOUND) {
 		rc = cli_lib_error();

@@ -28,7 +28,7 @@ int cmd_current(int argc, char **argv)
 		return cli_usage_error("current", argc - first ? "too many arguments" : "missing DEF");
 	if ((rc = cli_open_repo(&repo)))
 		return rc;
-	if (cc_name_check(argv[first], "definition") < 0 ||
+	if (cc_definition_ref_check(argv[first]) < 0 ||
 	    !cc_definition_exists(repo, argv[first])) {
 		rc = cc_error_code() ? cli_lib_error()
 				     : cli_error("no definition '%s'", argv[first]);

@@ -104,7 +104,7 @@ int cmd_deploy(int argc, char **argv)
 	}
 	if ((rc = cli_open_repo(&repo)))
 		goto done;
-	if (cc_name_check(argv[first], "definition") < 0) {
+	if (cc_definition_ref_check(argv[first]) < 0) {
 		rc = cli_lib_error();
 		goto done;
 	}

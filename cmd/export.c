@@ -135,7 +135,7 @@ int cmd_export(int argc, char **argv)
 				       "binary output");
 	if ((rc = cli_open_repo(&repo)))
 		return rc;
-	if (cc_name_check(argv[first], "definition") < 0) {
+	if (cc_definition_ref_check(argv[first]) < 0) {
 		rc = cli_lib_error();
 		goto done;
 	}

@@ -423,6 +423,32 @@ int cmd_issue(int argc, char **argv)
 				rc = cli_lib_error();
 				break;
 			}
+			/* A cluster: each peer gets its own key and certificate. */
+			if (def->npeers) {
+				for (size_t p = 0; p < def->npeers && rc == 0; p++) {
+					cc_definition *view = NULL;
+					char ref[300];
+
+					snprintf(ref, sizeof(ref), "%s@%s", def->name,
+						 def->peers[p].name);
+					if (cc_definition_load(&view, run.repo, ref) < 0) {
+						rc = cli_lib_error();
+						break;
+					}
+					rc = issue_committed(&run, view, &cert, &key);
+					if (rc == 0 && a.p12_out)
+						rc = cli_usage_error("issue", "--p12-out takes one "
+								     "certificate: name the peer "
+								     "(%s)", ref);
+					cc_cert_free(cert);
+					cc_key_free(key);
+					cert = NULL;
+					key = NULL;
+					cc_definition_free(view);
+				}
+				cc_definition_free(def);
+				continue;
+			}
 			rc = issue_committed(&run, def, &cert, &key);
 			if (rc == 0 && a.p12_out)
 				rc = write_p12(&run, def, cert, key, p12_pass);

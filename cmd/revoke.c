@@ -27,7 +27,7 @@ int cmd_revoke(int argc, char **argv)
 		return cli_error("--reason: %s", cc_error_last());
 	if ((rc = cli_open_repo(&repo)))
 		return rc;
-	if (cc_name_check(argv[first], "definition") < 0 || cc_repo_unlock(repo) < 0 ||
+	if (cc_definition_ref_check(argv[first]) < 0 || cc_repo_unlock(repo) < 0 ||
 	    cc_revoke(repo, argv[first], cert_id, reason, &how) < 0) {
 		rc = cli_lib_error();
 		goto done;

@@ -332,7 +332,7 @@ int cc_cert_list_ids(cc_repo *repo, const char *def, cc_strlist *out)
 	cc_strlist names = CC_STRLIST_INIT;
 	int rc;
 
-	if ((rc = cc_name_check(def, "definition")) < 0)
+	if ((rc = cc_definition_ref_check(def)) < 0)
 		return rc;
 	if ((rc = cc_buf_printf(&rel, "certs/%s", def)) < 0 ||
 	    (rc = cc_repo_path(repo, rel.ptr, &dir)) < 0)

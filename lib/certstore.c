@@ -85,7 +85,7 @@ int cc_cert_store(cc_txn *txn, const char *def_name, const cc_cert *cert, cc_cer
 	cc_buf rel = CC_BUF_INIT, abs = CC_BUF_INIT, pem = CC_BUF_INIT, meta = CC_BUF_INIT;
 	int rc;
 
-	if ((rc = cc_name_check(def_name, "definition")) < 0)
+	if ((rc = cc_definition_ref_check(def_name)) < 0)
 		return rc;
 	if ((rc = cc_buf_printf(&rel, "certs/%s/%s/cert.pem", def_name, cc_cert_id(cert))) < 0 ||
 	    (rc = cc_repo_path(repo, rel.ptr, &abs)) < 0)
@@ -135,7 +135,7 @@ int cc_cert_current_id(char **out, cc_repo *repo, const char *def_name)
 	int rc;
 
 	*out = NULL;
-	if ((rc = cc_name_check(def_name, "definition")) < 0 ||
+	if ((rc = cc_definition_ref_check(def_name)) < 0 ||
 	    (rc = cc_buf_printf(&rel, "certs/%s/current", def_name)) < 0)
 		goto done;
 	rc = cc_repo_read(repo, rel.ptr, &text);

@@ -190,6 +190,12 @@ void cc_definition_free(cc_definition *def)
 		cc_node_free(def->targets[i].settings);
 	}
 	free(def->targets);
+	for (size_t i = 0; i < def->npeers; i++) {
+		free(def->peers[i].name);
+		sans_dispose(&def->peers[i].sans);
+	}
+	free(def->peers);
+	free(def->peer);
 	free(def->requester);
 	free(def->owner);
 	free(def->notes);
@@ -545,6 +551,64 @@ static int read_targets(const cc_node *node, cc_definition *def)
 	return 0;
 }
 
+static int read_peers(const cc_node *node, cc_definition *def)
+{
+	static const char *const keys[] = { "name", "san" };
+	int rc;
+
+	if ((rc = cc_node_expect(node, CC_NODE_SEQUENCE, "peers")) < 0)
+		return rc;
+	if (!(def->peers = calloc(cc_node_count(node) + 1, sizeof(*def->peers))))
+		return cc_error_set(CC_ERROR, "out of memory");
+	for (size_t i = 0; i < cc_node_count(node); i++) {
+		const cc_node *p = cc_node_at(node, i), *name, *v;
+		cc_peer *peer = &def->peers[i];
+
+		def->npeers = i + 1;
+		if ((rc = cc_node_expect(p, CC_NODE_MAPPING, "a peer")) < 0 ||
+		    (rc = only_keys(p, keys, CC_ARRAY_SIZE(keys), "a peer")) < 0)
+			return rc;
+		if (!(name = cc_node_get(p, "name")) || !cc_node_scalar(name))
+			return cc_node_error(p, CC_EINVALID, "a peer needs a 'name'");
+		if (cc_name_check(cc_node_scalar(name), "peer") < 0)
+			return cc_node_error(name, CC_EINVALID, "%s", cc_error_last());
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(def->peers[j].name, cc_node_scalar(name)))
+				return cc_node_error(name, CC_EINVALID, "duplicate peer '%s'",
+						     cc_node_scalar(name));
+		if (!(peer->name = strdup(cc_node_scalar(name))))
+			return cc_error_set(CC_ERROR, "out of memory");
+		if ((v = cc_node_get(p, "san")) && (rc = read_sans(v, &peer->sans)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* With peers, each target is a peer's: it names one of them. */
+static int check_target_peers(const cc_node *targets, const cc_definition *def)
+{
+	for (size_t i = 0; i < def->ntargets; i++) {
+		const cc_node *t = cc_node_at(targets, i), *peer = cc_node_get(t, "peer");
+		size_t j;
+
+		if (!peer) {
+			if (def->npeers)
+				return cc_node_error(t, CC_EINVALID, "target '%s': the definition has "
+						     "peers, so each target names its peer",
+						     def->targets[i].name);
+			continue;
+		}
+		for (j = 0; j < def->npeers; j++)
+			if (!strcmp(def->peers[j].name, cc_node_scalar(peer)))
+				break;
+		if (j == def->npeers)
+			return cc_node_error(peer, CC_EINVALID, "target '%s': no peer '%s' in the "
+					     "definition's peers", def->targets[i].name,
+					     cc_node_scalar(peer));
+	}
+	return 0;
+}
+
 static int read_contacts(const cc_node *node, cc_definition *def)
 {
 	static const char *const keys[] = { "requester", "owner" };
@@ -589,7 +653,7 @@ static int read_definition(const cc_node *root, cc_definition *def, const char *
 	static const char *const keys[] = {
 		"description", "mode", "process", "subject", "san", "key", "provider", "ca",
 		"profile", "product", "validation", "validity", "renew_before", "trust_set",
-		"monitor", "checks", "targets", "contacts", "notes", NULL,
+		"monitor", "checks", "targets", "peers", "contacts", "notes", NULL,
 	};
 	const char *allowed[CC_ARRAY_SIZE(keys)];
 	const cc_node *v;
@@ -652,7 +716,10 @@ static int read_definition(const cc_node *root, cc_definition *def, const char *
 		return rc;
 	if ((v = cc_node_get(root, "checks")) && (rc = read_checks(v, def)) < 0)
 		return rc;
-	if ((v = cc_node_get(root, "targets")) && (rc = read_targets(v, def)) < 0)
+	if ((v = cc_node_get(root, "peers")) && (rc = read_peers(v, def)) < 0)
+		return rc;
+	if ((v = cc_node_get(root, "targets")) &&
+	    ((rc = read_targets(v, def)) < 0 || (rc = check_target_peers(v, def)) < 0))
 		return rc;
 	if ((v = cc_node_get(root, "contacts")) && (rc = read_contacts(v, def)) < 0)
 		return rc;
@@ -729,6 +796,15 @@ int cc_definition_exists(const cc_repo *repo, const char *name)
 	cc_buf rel = CC_BUF_INIT, abs = CC_BUF_INIT;
 	int found = 0;
 
+	if (name && strchr(name, '@')) {
+		cc_definition *def = NULL;
+
+		found = cc_definition_load(&def, repo, name) == 0;
+		cc_definition_free(def);
+		cc_error_clear();
+		return found;
+	}
+
 	if (def_relpath(&rel, name) == 0 && cc_repo_path(repo, rel.ptr, &abs) == 0)
 		found = cc_fs_exists(abs.ptr);
 	cc_error_clear();
@@ -737,12 +813,90 @@ int cc_definition_exists(const cc_repo *repo, const char *name)
 	return found;
 }
 
+int cc_definition_ref_check(const char *ref)
+{
+	const char *at = ref ? strchr(ref, '@') : NULL;
+	char base[160];
+	int rc;
+
+	if (!at)
+		return cc_name_check(ref, "definition");
+	if ((size_t)(at - ref) >= sizeof(base))
+		return cc_error_set(CC_EINVALID, "definition name '%.40s...' is too long", ref);
+	memcpy(base, ref, (size_t)(at - ref));
+	base[at - ref] = '\0';
+	if ((rc = cc_name_check(base, "definition")) < 0)
+		return rc;
+	return cc_name_check(at + 1, "peer");
+}
+
+/* Append the names of `add` to `to`, once each. */
+static int sans_merge(cc_sans *to, const cc_sans *add)
+{
+	cc_strlist *dst[] = { &to->dns, &to->ip, &to->email, &to->uri };
+	const cc_strlist *src[] = { &add->dns, &add->ip, &add->email, &add->uri };
+	int rc = 0;
+
+	for (size_t i = 0; i < CC_ARRAY_SIZE(dst) && rc == 0; i++)
+		for (size_t j = 0; j < src[i]->count && rc == 0; j++)
+			if (!cc_strlist_contains(dst[i], src[i]->items[j]))
+				rc = cc_strlist_add(dst[i], src[i]->items[j]);
+	return rc;
+}
+
+/* The view of peer `peer` of `def` (which becomes it). */
+static int peer_view(cc_definition *def, const char *peer, const char *ref)
+{
+	size_t p, kept = 0;
+	int rc;
+
+	for (p = 0; p < def->npeers; p++)
+		if (!strcmp(def->peers[p].name, peer))
+			break;
+	if (p == def->npeers)
+		return cc_error_set(CC_ENOTFOUND, "definition '%s' has no peer '%s'", def->name,
+				    peer);
+	if ((rc = sans_merge(&def->sans, &def->peers[p].sans)) < 0)
+		return rc;
+	for (size_t i = 0; i < def->ntargets; i++) {
+		const char *tp = cc_node_scalar(cc_node_get(def->targets[i].settings, "peer"));
+
+		if (tp && !strcmp(tp, peer)) {
+			def->targets[kept++] = def->targets[i];
+		} else {
+			free(def->targets[i].name);
+			free(def->targets[i].type);
+			cc_node_free(def->targets[i].settings);
+		}
+	}
+	def->ntargets = kept;
+	cc_strset(&def->peer, peer);
+	cc_strset(&def->name, ref);
+	return def->peer && def->name ? 0 : cc_error_set(CC_ERROR, "out of memory");
+}
+
 int cc_definition_load(cc_definition **out, const cc_repo *repo, const char *name)
 {
 	cc_buf rel = CC_BUF_INIT, text = CC_BUF_INIT;
 	int rc;
 
 	*out = NULL;
+	if (name && strchr(name, '@')) {
+		char base[160];
+		const char *at = strchr(name, '@');
+
+		if ((rc = cc_definition_ref_check(name)) < 0)
+			return rc;
+		memcpy(base, name, (size_t)(at - name));
+		base[at - name] = '\0';
+		if ((rc = cc_definition_load(out, repo, base)) < 0)
+			return rc;
+		if ((rc = peer_view(*out, at + 1, name)) < 0) {
+			cc_definition_free(*out);
+			*out = NULL;
+		}
+		return rc;
+	}
 	if ((rc = def_relpath(&rel, name)) < 0)
 		goto done;
 	rc = cc_repo_read(repo, rel.ptr, &text);
@@ -766,7 +920,7 @@ int cc_definition_validate(const cc_definition *def)
 	const char *what[] = { "DNS name", "IP address", "e-mail address", "URI" };
 	int rc;
 
-	if ((rc = cc_name_check(def->name, "definition")) < 0)
+	if ((rc = cc_definition_ref_check(def->name)) < 0)
 		return rc;
 	if (def->subject.c && !cc_country_valid(def->subject.c))
 		return cc_error_set(CC_EINVALID,
@@ -950,6 +1104,28 @@ static int format_body(cc_yaml_writer *w, const cc_definition *def)
 			rc = cc_yaml_node(w, def->targets[i].settings);
 		rc = rc ? rc : cc_yaml_seq_end(w);
 	}
+	if (rc == 0 && def->npeers) {
+		rc = cc_yaml_key(w, "peers");
+		rc = rc ? rc : cc_yaml_seq_start(w, 0);
+		for (size_t i = 0; i < def->npeers && rc == 0; i++) {
+			const cc_sans *ps = &def->peers[i].sans;
+
+			rc = cc_yaml_map_start(w);
+			rc = rc ? rc : put_str(w, "name", def->peers[i].name);
+			if (rc == 0 && (ps->dns.count || ps->ip.count || ps->email.count ||
+					ps->uri.count)) {
+				rc = cc_yaml_key(w, "san");
+				rc = rc ? rc : cc_yaml_map_start(w);
+				rc = rc ? rc : put_list(w, "dns", &ps->dns);
+				rc = rc ? rc : put_list(w, "ip", &ps->ip);
+				rc = rc ? rc : put_list(w, "email", &ps->email);
+				rc = rc ? rc : put_list(w, "uri", &ps->uri);
+				rc = rc ? rc : cc_yaml_map_end(w);
+			}
+			rc = rc ? rc : cc_yaml_map_end(w);
+		}
+		rc = rc ? rc : cc_yaml_seq_end(w);
+	}
 	if (rc == 0 && (def->requester || def->owner)) {
 		rc = cc_yaml_key(w, "contacts");
 		rc = rc ? rc : cc_yaml_map_start(w);
@@ -1023,6 +1199,11 @@ int cc_definition_save(cc_txn *txn, const cc_definition *def)
 	cc_definition *check = NULL;
 	int rc;
 
+	if (def->peer) {
+		rc = cc_error_set(CC_EINVALID, "%s is a peer's view of a definition; change the "
+				  "definition itself", def->name);
+		goto done;
+	}
 	if ((rc = cc_definition_validate(def)) < 0 ||
 	    (rc = cc_definition_check_refs(def, cc_txn_repo(txn))) < 0)
 		goto done;
@@ -1206,6 +1387,19 @@ cc_json *cc_definition_to_json(const cc_definition *def)
 	for (size_t i = 0; i < def->ntargets; i++)
 		rc |= cc_json_append(arr, node_json(def->targets[i].settings));
 	rc |= cc_json_set(obj, "targets", arr);
+	arr = cc_json_array();
+	for (size_t i = 0; i < def->npeers; i++) {
+		cc_json *p = cc_json_object(), *ps = cc_json_object();
+
+		rc |= cc_json_set_str(p, "name", def->peers[i].name);
+		rc |= cc_json_set(ps, "dns", strlist_json(&def->peers[i].sans.dns));
+		rc |= cc_json_set(ps, "ip", strlist_json(&def->peers[i].sans.ip));
+		rc |= cc_json_set(ps, "email", strlist_json(&def->peers[i].sans.email));
+		rc |= cc_json_set(ps, "uri", strlist_json(&def->peers[i].sans.uri));
+		rc |= cc_json_set(p, "san", ps);
+		rc |= cc_json_append(arr, p);
+	}
+	rc |= cc_json_set(obj, "peers", arr);
 	sub = cc_json_object();
 	rc |= cc_json_set_str(sub, "requester", def->requester);
 	rc |= cc_json_set_str(sub, "owner", def->owner);

@@ -830,6 +830,7 @@ typedef struct {
 	cc_key *key;
 	deploy_material m;
 	char *out;           /* package archive */
+	char store[300];     /* whose certificates: DEF, or DEF@PEER for a peer's target */
 } planned;
 
 static void planned_dispose(planned *p)
@@ -893,7 +894,7 @@ static int commands_exist(const deploy_target *t)
 static int plan_install(const deploy_ctx *ctx, planned *p)
 {
 	cc_deploy_action action = ctx->opts->action;
-	const char *def = ctx->def->name;
+	const char *def = p->store;
 	char *key_id = NULL;
 	int rc;
 
@@ -929,7 +930,7 @@ static int plan_install(const deploy_ctx *ctx, planned *p)
 	p->m.nchain = p->nchain;
 	p->m.key = p->key;
 	p->m.cert_id = p->cert_id;
-	p->m.definition = def;
+	p->m.definition = ctx->def->name;
 	p->m.previous_id = p->rec ? p->rec->cert : NULL;
 	if ((rc = material_build(&p->m, &p->t)) < 0)
 		return rc;
@@ -1092,7 +1093,7 @@ static int check_one(const deploy_ctx *ctx, planned *p)
 	cc_buf why = CC_BUF_INIT;
 	int rc;
 
-	if ((rc = cc_cert_load(&cert, &chain, &nchain, ctx->repo, ctx->def->name, d->cert)) < 0)
+	if ((rc = cc_cert_load(&cert, &chain, &nchain, ctx->repo, p->store, d->cert)) < 0)
 		return rc;
 	free(d->error);
 	d->error = NULL;
@@ -1134,10 +1135,23 @@ int cc_deploy(cc_repo *repo, const char *def_name, const cc_deploy_options *opts
 	planned *plan = NULL;
 	size_t nplan = 0;
 	deploy_ctx ctx = { repo, NULL, opts };
+	const char *at, *peer = NULL;
+	char base[160];
 	int rc, lockfd = -1;
 
 	*out = NULL;
 	*count = 0;
+	/* DEF@PEER: the targets of that peer; records are the definition's. */
+	if ((rc = cc_definition_ref_check(def_name)) < 0)
+		return rc;
+	if ((at = strchr(def_name, '@'))) {
+		snprintf(base, sizeof(base), "%.*s", (int)(at - def_name), def_name);
+		peer = at + 1;
+		if (!cc_definition_exists(repo, def_name))
+			return cc_error_set(CC_ENOTFOUND, "no peer '%s' in definition '%s'", peer,
+					    base);
+		def_name = base;
+	}
 	if ((rc = cc_definition_load(&def, repo, def_name)) < 0)
 		return rc;
 	ctx.def = def;
@@ -1178,12 +1192,20 @@ int cc_deploy(cc_repo *repo, const char *def_name, const cc_deploy_options *opts
 	for (size_t i = 0; i < def->ntargets; i++) {
 		planned *p = &plan[nplan];
 
+		const char *tpeer = cc_node_scalar(cc_node_get(def->targets[i].settings, "peer"));
+
 		if (opts->targets && opts->targets->count &&
 		    !cc_strlist_contains(opts->targets, def->targets[i].name))
+			continue;
+		if (peer && (!tpeer || strcmp(tpeer, peer)))
 			continue;
 		nplan++;
 		if ((rc = target_resolve(&p->t, &def->targets[i], def_name)) < 0)
 			goto done;
+		if (p->t.peer)
+			snprintf(p->store, sizeof(p->store), "%s@%s", def_name, p->t.peer);
+		else
+			snprintf(p->store, sizeof(p->store), "%s", def_name);
 		rc = cc_deployment_load(&p->rec, repo, def_name, p->t.name);
 		if (rc == CC_ENOTFOUND) {
 			cc_error_clear();
@@ -1226,7 +1248,7 @@ int cc_deploy(cc_repo *repo, const char *def_name, const cc_deploy_options *opts
 			if (!p->rec->cert) {
 				char *id = NULL;
 
-				if ((rc = cc_cert_current_id(&id, repo, def_name)) < 0)
+				if ((rc = cc_cert_current_id(&id, repo, p->store)) < 0)
 					break;
 				p->rec->cert = id;
 			}

@@ -173,7 +173,7 @@ int cc_request_load(cc_request **out, cc_repo *repo, const char *def, const char
 	int rc;
 
 	*out = NULL;
-	if ((rc = cc_name_check(def, "definition")) < 0 || (rc = id_check(id)) < 0)
+	if ((rc = cc_definition_ref_check(def)) < 0 || (rc = id_check(id)) < 0)
 		return rc;
 	if ((rc = relpath(&rel, def, id, "yaml")) == 0 &&
 	    (rc = cc_repo_read(repo, rel.ptr, &text)) == 0)
@@ -242,7 +242,7 @@ int cc_request_list(cc_request ***out, size_t *count, cc_repo *repo, const char 
 	*out = NULL;
 	*count = 0;
 	if (def) {
-		if ((rc = cc_name_check(def, "definition")) == 0)
+		if ((rc = cc_definition_ref_check(def)) == 0)
 			rc = list_def(&arr, &n, &cap, repo, def);
 	} else {
 		cc_strlist defs = CC_STRLIST_INIT;

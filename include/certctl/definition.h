@@ -56,8 +56,15 @@ typedef struct {
 	cc_node *settings; /* the whole mapping as written, owned */
 } cc_target;
 
+/* A cluster peer: its own key and certificate, with the definition's
+ * names and its own. */
 typedef struct {
-	char *name;          /* file name without .yaml */
+	char *name;
+	cc_sans sans;        /* names only this peer's certificate has */
+} cc_peer;
+
+typedef struct {
+	char *name;          /* file name without .yaml; "DEF@PEER" for a peer's view */
 	char *description;
 	cc_operation_mode mode;
 	cc_process_mode process;
@@ -81,6 +88,9 @@ typedef struct {
 	size_t nchecks;
 	cc_target *targets;
 	size_t ntargets;
+	cc_peer *peers;      /* cluster peers; each target then names one */
+	size_t npeers;
+	char *peer;          /* in a peer's view: the peer (and name is "DEF@PEER") */
 	char *requester;     /* "Name <mail>" */
 	char *owner;
 	char *notes;
@@ -109,10 +119,19 @@ int cc_definition_parse(cc_definition **out, const cc_repo *repo, const char *na
 int cc_definition_from_node(cc_definition **out, const cc_repo *repo, const char *name,
 			    const cc_node *root, const char *extra_key);
 
-/* Load definitions/<name>.yaml.  CC_ENOTFOUND, CC_EINVALID. */
+/*
+ * Load definitions/<name>.yaml.  CC_ENOTFOUND, CC_EINVALID.  "DEF@PEER"
+ * loads the view of cluster peer PEER: named "DEF@PEER", its names the
+ * definition's plus the peer's, its targets those of the peer; its
+ * certificates and requests are stored under that name.  A view cannot be
+ * saved.
+ */
 int cc_definition_load(cc_definition **out, const cc_repo *repo, const char *name);
 
-/* Whether definitions/<name>.yaml exists. */
+/* A definition name or a peer reference "DEF@PEER" (both parts names). */
+int cc_definition_ref_check(const char *ref);
+
+/* Whether definitions/<name>.yaml exists (and has the peer, for "DEF@PEER"). */
 int cc_definition_exists(const cc_repo *repo, const char *name);
 
 /*
