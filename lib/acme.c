@@ -16,12 +16,10 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
@@ -32,7 +30,6 @@
 #include <openssl/x509v3.h>
 #include "internal.h"
 
-extern char **environ;
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -880,78 +877,42 @@ static int run_hook(acme_client *c, const char *action, const char *domain, cons
 {
 	const cc_node *hook = cc_node_get(cc_node_get(c->conf, "dns01"), "hook");
 	size_t n = cc_node_count(hook);
-	char **argv = NULL, **envp = NULL;
-	size_t nenv = 0;
+	char **argv = NULL;
 	cc_buf e1 = CC_BUF_INIT, e2 = CC_BUF_INIT, e3 = CC_BUF_INIT, e4 = CC_BUF_INIT;
-	long timeout = conf_duration_ms(c, "dns01.timeout", 60000);
-	double until;
-	pid_t pid;
-	int status = 0, rc = 0;
+	cc_run_result res;
+	int rc = 0;
 
 	if (!hook || cc_node_kind(hook) != CC_NODE_SEQUENCE || !n)
 		return cc_error_set(CC_EINVALID, "provider '%s': dns-01 needs dns01.hook, a list "
 				    "(program and arguments)", c->provider);
-	argv = calloc(n + 1, sizeof(*argv));
-	for (char **e = environ; e && *e; e++)
-		nenv++;
-	envp = calloc(nenv + 5, sizeof(*envp));
-	if (!argv || !envp) {
-		rc = cc_error_set(CC_ERROR, "out of memory");
-		goto done;
-	}
+	if (!(argv = calloc(n + 1, sizeof(*argv))))
+		return cc_error_set(CC_ERROR, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		argv[i] = (char *)cc_node_scalar(cc_node_at(hook, i));
-	nenv = 0;
-	for (char **e = environ; e && *e; e++)
-		if (strncmp(*e, "CERTCTL_ACME_", 13) && strncmp(*e, "CERTCTL_PASSPHRASE", 18))
-			envp[nenv++] = *e; /* the repository secret stays with us */
 	cc_buf_printf(&e1, "CERTCTL_ACME_ACTION=%s", action);
 	cc_buf_printf(&e2, "CERTCTL_ACME_DOMAIN=%s", domain);
 	cc_buf_printf(&e3, "CERTCTL_ACME_TXT_NAME=_acme-challenge.%s", domain);
 	cc_buf_printf(&e4, "CERTCTL_ACME_TXT_VALUE=%s", value);
-	envp[nenv++] = e1.ptr;
-	envp[nenv++] = e2.ptr;
-	envp[nenv++] = e3.ptr;
-	envp[nenv++] = e4.ptr;
-	pid = fork();
-	if (pid < 0) {
-		rc = cc_error_errno(CC_ERROR, "cannot run the dns-01 hook");
-		goto done;
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
+	{
+		/* The repository's secret stays with us: cc_run drops CERTCTL_*. */
+		const char *env[] = { e1.ptr, e2.ptr, e3.ptr, e4.ptr, NULL };
+		cc_run_options ro = { argv, env, conf_duration_ms(c, "dns01.timeout", 60000), NULL,
+				      2048 };
 
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		execve(argv[0], argv, envp);
-		_exit(127);
-	}
-	until = now_s() + (double)timeout / 1000.0;
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			rc = cc_error_errno(CC_ERROR, "dns-01 hook");
-			goto done;
+		if ((rc = cc_run(&ro, &res)) == 0) {
+			if (res.timed_out)
+				rc = cc_error_set(CC_ERROR, "dns-01 hook %s (%s %s) did not finish "
+						  "within %lds", argv[0], action, domain,
+						  ro.timeout_ms / 1000);
+			else if (res.status != 0)
+				rc = cc_error_set(CC_ERROR, "dns-01 hook %s (%s %s) failed with %s %d",
+						  argv[0], action, domain,
+						  res.signal ? "signal" : "exit status",
+						  res.signal ? res.signal : res.status);
 		}
-		if (now_s() > until) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			rc = cc_error_set(CC_ERROR, "dns-01 hook %s (%s %s) did not finish within %lds",
-					  argv[0], action, domain, timeout / 1000);
-			goto done;
-		}
-		sleep_ms(20);
+		cc_run_result_dispose(&res);
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		rc = cc_error_set(CC_ERROR, "dns-01 hook %s (%s %s) failed with %s %d", argv[0], action,
-				  domain, WIFEXITED(status) ? "exit status" : "signal",
-				  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-done:
 	free(argv);
-	free(envp);
 	cc_buf_dispose(&e1);
 	cc_buf_dispose(&e2);
 	cc_buf_dispose(&e3);
