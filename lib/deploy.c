@@ -688,39 +688,73 @@ static int deploy_check(const deploy_ctx *ctx, cc_deployment *d, const deploy_ta
 	return why->size ? -1 : 0;
 }
 
-/* Write the four PEM pieces to a private directory and run the hook. */
-static int run_hook(const deploy_ctx *ctx, cc_deployment *d, const deploy_target *t,
-		    const deploy_material *m, int rollback, cc_buf *why)
+static const char *const piece_files[] = { "cert.pem", "chain.pem", "fullchain.pem", "key.pem" };
+
+/* The four PEM pieces in a new private directory (`dir` gets its path). */
+static int private_files(const deploy_material *m, cc_buf *dir, cc_buf *why)
 {
-	static const char *const vars[] = { "CERTCTL_CERT_FILE", "CERTCTL_CHAIN_FILE",
-					    "CERTCTL_FULLCHAIN_FILE", "CERTCTL_KEY_FILE" };
-	static const char *const names[] = { "cert.pem", "chain.pem", "fullchain.pem", "key.pem" };
 	const char *tmp = getenv("TMPDIR");
-	cc_buf dir = CC_BUF_INIT, path = CC_BUF_INIT, env[12];
-	const char *envp[13];
-	size_t ne = 0;
+	cc_buf path = CC_BUF_INIT;
 	int rc = 0;
 
-	memset(env, 0, sizeof(env));
-	cc_buf_printf(&dir, "%s/certctl-hook.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir.ptr)) {
+	cc_buf_printf(dir, "%s/certctl-deploy.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir->ptr)) {
 		cc_buf_printf(why, "cannot make a temporary directory in %s: %s",
 			      tmp && *tmp ? tmp : "/tmp", strerror(errno));
-		cc_buf_dispose(&dir);
 		return -1;
 	}
 	for (size_t i = 0; i < 4 && rc == 0; i++) {
 		const cc_buf *b = &m->piece[PIECE_CERT + i];
 
 		cc_buf_clear(&path);
-		cc_buf_printf(&path, "%s/%s", dir.ptr, names[i]);
+		cc_buf_printf(&path, "%s/%s", dir->ptr, piece_files[i]);
 		if (cc_fs_write_atomic_nosync(path.ptr, b->ptr ? b->ptr : "", b->size, 0600) < 0) {
-			cc_buf_printf(why, "%s", cc_error_last());
+			cc_buf_puts(why, cc_error_last());
+			cc_error_clear();
 			rc = -1;
 		}
-		cc_buf_printf(&env[ne], "%s=%s", vars[i], path.ptr);
-		envp[ne] = env[ne].ptr;
-		ne++;
+	}
+	cc_buf_dispose(&path);
+	return rc;
+}
+
+/* Remove what private_files() made, and whatever else went in there. */
+static void private_files_remove(const cc_buf *dir)
+{
+	cc_strlist names = CC_STRLIST_INIT;
+	cc_buf path = CC_BUF_INIT;
+
+	if (!dir->ptr)
+		return;
+	if (cc_fs_list(&names, dir->ptr, NULL) == 0)
+		for (size_t i = 0; i < names.count; i++) {
+			cc_buf_clear(&path);
+			cc_buf_printf(&path, "%s/%s", dir->ptr, names.items[i]);
+			unlink(path.ptr);
+		}
+	cc_error_clear();
+	rmdir(dir->ptr);
+	cc_strlist_dispose(&names);
+	cc_buf_dispose(&path);
+}
+
+/* A `command` target: the pieces in a private directory, the hook run with
+ * their paths in its environment. */
+static int run_hook(const deploy_ctx *ctx, cc_deployment *d, const deploy_target *t,
+		    const deploy_material *m, int rollback, cc_buf *why)
+{
+	static const char *const vars[] = { "CERTCTL_CERT_FILE", "CERTCTL_CHAIN_FILE",
+					    "CERTCTL_FULLCHAIN_FILE", "CERTCTL_KEY_FILE" };
+	cc_buf dir = CC_BUF_INIT, env[12];
+	const char *envp[13];
+	size_t ne = 0;
+	int rc;
+
+	memset(env, 0, sizeof(env));
+	rc = private_files(m, &dir, why);
+	for (size_t i = 0; i < 4; i++) {
+		cc_buf_printf(&env[ne], "%s=%s/%s", vars[i], dir.ptr, piece_files[i]);
+		envp[ne] = env[ne].ptr, ne++;
 	}
 	cc_buf_printf(&env[ne], "CERTCTL_ACTION=%s", rollback ? "rollback" : "install");
 	envp[ne] = env[ne].ptr, ne++;
@@ -739,16 +773,93 @@ static int run_hook(const deploy_ctx *ctx, cc_deployment *d, const deploy_target
 	envp[ne] = NULL;
 	if (rc == 0)
 		rc = run_command(ctx, d, t, t->run, envp, "hook", why);
-	for (size_t i = 0; i < 4; i++) {
-		cc_buf_clear(&path);
-		cc_buf_printf(&path, "%s/%s", dir.ptr, names[i]);
-		unlink(path.ptr);
-	}
-	rmdir(dir.ptr);
+	private_files_remove(&dir);
 	for (size_t i = 0; i < CC_ARRAY_SIZE(env); i++)
 		cc_buf_dispose(&env[i]);
 	cc_buf_dispose(&dir);
-	cc_buf_dispose(&path);
+	return rc;
+}
+
+/* vecs-cli VERB --store S --alias A [more...]: 0 when it exited with 0. */
+static int vecs(const deploy_ctx *ctx, cc_deployment *d, const deploy_target *t,
+		const char *verb, const char *const *more, cc_buf *why)
+{
+	char *argv[16];
+	size_t n = 0;
+
+	argv[n++] = t->vecs_cli;
+	argv[n++] = (char *)"entry";
+	argv[n++] = (char *)verb;
+	argv[n++] = (char *)"--store";
+	argv[n++] = t->store;
+	argv[n++] = (char *)"--alias";
+	argv[n++] = t->alias;
+	for (; more && *more && n < 15; more++)
+		argv[n++] = (char *)*more;
+	argv[n] = NULL;
+	return run_command(ctx, d, t, argv, NULL, "vecs-cli", why);
+}
+
+/*
+ * A `vecs` target (vCenter's certificate store): as VMware's procedure,
+ * delete the entry and create it with the new certificate and key; the old
+ * entry is read out first and created again if anything fails.
+ */
+static int install_vecs(const deploy_ctx *ctx, cc_deployment *d, const deploy_target *t,
+			const deploy_material *m, cc_buf *why)
+{
+	cc_buf dir = CC_BUF_INIT, oldcert = CC_BUF_INIT, oldkey = CC_BUF_INIT, cert = CC_BUF_INIT,
+	       key = CC_BUF_INIT, ignored = CC_BUF_INIT;
+	int rc, have_old;
+
+	if ((rc = private_files(m, &dir, why)) < 0)
+		goto done;
+	cc_buf_printf(&oldcert, "%s/old-cert.pem", dir.ptr);
+	cc_buf_printf(&oldkey, "%s/old-key.pem", dir.ptr);
+	cc_buf_printf(&cert, "%s/cert.pem", dir.ptr);
+	cc_buf_printf(&key, "%s/key.pem", dir.ptr);
+	{
+		const char *getcert[] = { "--output", oldcert.ptr, NULL };
+		const char *getkey[] = { "--output", oldkey.ptr, NULL };
+
+		/* No entry yet is fine: there is nothing to keep. */
+		have_old = vecs(ctx, d, t, "getcert", getcert, &ignored) == 0 &&
+			   vecs(ctx, d, t, "getkey", getkey, &ignored) == 0;
+	}
+	{
+		const char *yes[] = { "-y", NULL };
+		const char *create[] = { "--cert", cert.ptr, "--key", key.ptr, NULL };
+		const char *recreate[] = { "--cert", oldcert.ptr, "--key", oldkey.ptr, NULL };
+
+		if (have_old && (rc = vecs(ctx, d, t, "delete", yes, why)) < 0)
+			goto done;
+		rc = vecs(ctx, d, t, "create", create, why);
+		if (rc == 0 && t->reload)
+			rc = run_command(ctx, d, t, t->reload, NULL, "reload", why);
+		if (rc < 0 && have_old) {
+			cc_buf_clear(&ignored);
+			vecs(ctx, d, t, "delete", yes, &ignored);
+			if (vecs(ctx, d, t, "create", recreate, &ignored) == 0)
+				cc_buf_puts(why, "; the old entry is back in place");
+			else
+				cc_buf_printf(why, "; and the old entry could not be put back: %s",
+					      ignored.ptr ? ignored.ptr : "");
+		}
+	}
+	if (rc == 0) {
+		cc_strlist_dispose(&d->files);
+		cc_buf_clear(&ignored);
+		cc_buf_printf(&ignored, "vecs:%s/%s", t->store, t->alias);
+		cc_strlist_add(&d->files, ignored.ptr);
+	}
+done:
+	private_files_remove(&dir);
+	cc_buf_dispose(&dir);
+	cc_buf_dispose(&oldcert);
+	cc_buf_dispose(&oldkey);
+	cc_buf_dispose(&cert);
+	cc_buf_dispose(&key);
+	cc_buf_dispose(&ignored);
 	return rc;
 }
 
@@ -762,6 +873,8 @@ static int install_target(const deploy_ctx *ctx, cc_deployment *d, const deploy_
 
 	if (t->type == TT_COMMAND)
 		return run_hook(ctx, d, t, m, rollback, why);
+	if (t->type == TT_VECS)
+		return install_vecs(ctx, d, t, m, why);
 	for (size_t i = 0; t->type != TT_CERTBOT_LIVE && i < t->nfiles; i++)
 		say(ctx, "%s: writing %s%s (mode %04o)", t->name, t->type == TT_SFTP ? t->url : "",
 		    t->files[i].path, t->files[i].mode);
@@ -882,6 +995,8 @@ static int commands_exist(const deploy_target *t)
 		cc_buf_dispose(&path);
 		return rc;
 	}
+	if (t->type == TT_VECS && cc_run_find(t->vecs_cli, &path) < 0)
+		rc = cc_error_set(CC_ENOTFOUND, "target '%s': %s", t->name, cc_error_last());
 	for (int i = 0; i < 3 && rc == 0; i++)
 		if (lists[i] && cc_run_find(lists[i][0], &path) < 0)
 			rc = cc_error_set(CC_ENOTFOUND, "target '%s': %s command %s", t->name,
@@ -939,7 +1054,7 @@ static int plan_install(const deploy_ctx *ctx, planned *p)
 
 		if ((rc = material_build_pem(&p->m)) < 0)
 			return rc;
-		if (p->t.type == TT_SFTP || p->t.type == TT_COMMAND ||
+		if (p->t.type == TT_SFTP || p->t.type == TT_COMMAND || p->t.type == TT_VECS ||
 		    p->t.layout == TT_CERTBOT_LIVE)
 			return cc_error_set(CC_EINVALID, "target '%s' (%s) has no install package; "
 					    "packages are for files, nginx, apache, haproxy, "
@@ -959,8 +1074,8 @@ static int plan_install(const deploy_ctx *ctx, planned *p)
 	}
 	if (p->t.type == TT_PACKAGE)
 		return 0;
-	if (p->t.type != TT_SFTP && p->t.type != TT_COMMAND && !ctx->opts->dry_run &&
-	    (rc = install_preflight(&p->t)) < 0)
+	if (p->t.type != TT_SFTP && p->t.type != TT_COMMAND && p->t.type != TT_VECS &&
+	    !ctx->opts->dry_run && (rc = install_preflight(&p->t)) < 0)
 		return rc;
 	return commands_exist(&p->t);
 }
@@ -979,6 +1094,9 @@ static void dry_run(const deploy_ctx *ctx, const planned *p)
 		for (char **a = t->run; *a; a++)
 			cc_buf_printf(&line, " %s", *a);
 		say(ctx, "%s: would run the hook:%s", t->name, line.ptr);
+	} else if (t->type == TT_VECS) {
+		say(ctx, "%s: would replace VECS entry %s/%s with %s", t->name, t->store, t->alias,
+		    t->vecs_cli);
 	} else if (t->type == TT_CERTBOT_LIVE) {
 		say(ctx, "%s: would write %s/archive/%s/ and point %s/live/%s/ at it", t->name,
 		    t->dir, t->cert_name, t->dir, t->cert_name);

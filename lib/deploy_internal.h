@@ -21,6 +21,7 @@ typedef enum {
 	TT_SFTP,
 	TT_COMMAND,
 	TT_PACKAGE,
+	TT_VECS,
 } target_type;
 
 /* The pieces a target can want, in the order they are written. */
@@ -65,6 +66,7 @@ typedef struct {
 	char *cert_name;      /* certbot-live */
 	char *url, *identity, *known_hosts; /* sftp */
 	char *out;            /* package */
+	char *store, *vecs_cli; /* vecs: the VECS store and vecs-cli (alias: alias) */
 } deploy_target;
 
 /* Resolve a target's settings (and the defaults of its type) for

@@ -9,7 +9,7 @@
 
 static const char *const type_names[] = {
 	"files", "nginx", "apache", "haproxy", "postfix",
-	"dovecot", "certbot-live", "sftp", "command", "package",
+	"dovecot", "certbot-live", "sftp", "command", "package", "vecs",
 };
 
 static const char *const piece_keys[PIECE_COUNT] = {
@@ -32,11 +32,12 @@ static int key_allowed(target_type type, const char *key)
 {
 	for (size_t i = 0; common_keys[i]; i++)
 		if (!strcmp(key, common_keys[i]))
-			return type != TT_COMMAND || i < 2 || i > 13;
+			return (type != TT_COMMAND && type != TT_VECS) || i < 2 || i > 13 ||
+			       (type == TT_VECS && i == 9);
 	if (!strcmp(key, "dir") || !strcmp(key, "owner") || !strcmp(key, "group"))
-		return type != TT_COMMAND && type != TT_SFTP;
+		return type != TT_COMMAND && type != TT_SFTP && type != TT_VECS;
 	if (!strcmp(key, "test"))
-		return type != TT_COMMAND && type != TT_SFTP;
+		return type != TT_COMMAND && type != TT_SFTP && type != TT_VECS;
 	if (!strcmp(key, "reload"))
 		return type != TT_COMMAND;
 	if (!strcmp(key, "run"))
@@ -49,6 +50,8 @@ static int key_allowed(target_type type, const char *key)
 		return type == TT_PACKAGE;
 	if (!strcmp(key, "cert_name"))
 		return type == TT_CERTBOT_LIVE;
+	if (!strcmp(key, "store") || !strcmp(key, "vecs_cli"))
+		return type == TT_VECS;
 	return 0;
 }
 
@@ -320,7 +323,8 @@ static int type_parse(const cc_node *node, target_type *out, int layout_only)
 
 	for (size_t i = 0; s && i < CC_ARRAY_SIZE(type_names); i++)
 		if (!strcmp(s, type_names[i])) {
-			if (layout_only && (i == TT_SFTP || i == TT_COMMAND || i == TT_PACKAGE))
+			if (layout_only && (i == TT_SFTP || i == TT_COMMAND || i == TT_PACKAGE ||
+					    i == TT_VECS))
 				break;
 			*out = (target_type)i;
 			return 0;
@@ -408,7 +412,7 @@ int target_resolve(deploy_target *t, const cc_target *target, const char *def)
 			if (rc < 0)
 				return rc;
 		}
-	} else if (t->type != TT_SFTP && t->type != TT_COMMAND && t->dir) {
+	} else if (t->type != TT_SFTP && t->type != TT_COMMAND && t->type != TT_VECS && t->dir) {
 		for (size_t i = 0; i < t->nfiles; i++) {
 			cc_buf full = CC_BUF_INIT;
 
@@ -421,7 +425,23 @@ int target_resolve(deploy_target *t, const cc_target *target, const char *def)
 	if (t->type == TT_FILES && !t->nfiles)
 		return cc_node_error(s, CC_EINVALID, "target '%s' (files) names no file: give "
 				     "cert, chain, fullchain, key, combined, pkcs12 or jks", t->name);
-	if (t->type == TT_COMMAND) {
+	if (t->type == TT_VECS) {
+		/* vCenter's certificate store: an entry (store, alias) replaced with
+		 * vecs-cli, as VMware's procedure does by hand. */
+		cc_strset(&t->store, (v = cc_node_get(s, "store")) ? cc_node_scalar(v) :
+			  "MACHINE_SSL_CERT");
+		if (!t->alias)
+			cc_strset(&t->alias, (v = cc_node_get(s, "alias")) ? cc_node_scalar(v) :
+				  "__MACHINE_CERT");
+		if ((v = cc_node_get(s, "vecs_cli")) && (rc = read_path(v, "vecs_cli", &t->vecs_cli)) < 0)
+			return rc;
+		if (!t->vecs_cli)
+			cc_strset(&t->vecs_cli, "/usr/lib/vmware-vmafd/bin/vecs-cli");
+		if (!t->store || !*t->store || !t->alias || !*t->alias)
+			return cc_node_error(s, CC_EINVALID, "target '%s' (vecs): store and alias "
+					     "must not be empty", t->name);
+	}
+	if (t->type == TT_COMMAND || t->type == TT_VECS) {
 		for (int k = 0; k < PIECE_KEY + 1; k++)
 			if ((rc = add_file(t, (piece_kind)k, piece_keys[k])) < 0)
 				return rc;
@@ -442,7 +462,7 @@ int target_resolve(deploy_target *t, const cc_target *target, const char *def)
 						     piece_keys[t->files[j].kind], piece_keys[k],
 						     t->files[i].path);
 	}
-	if ((v = cc_node_get(s, "alias")))
+	if ((v = cc_node_get(s, "alias")) && t->type != TT_VECS)
 		cc_strset(&t->alias, cc_node_scalar(v));
 	if ((v = cc_node_get(s, "passphrase_file")) &&
 	    (rc = read_path(v, "passphrase_file", &t->passphrase_file)) < 0)
@@ -528,7 +548,7 @@ int target_resolve(deploy_target *t, const cc_target *target, const char *def)
 		if ((v = cc_node_get(s, "out")) && (rc = read_path(v, "out", &t->out)) < 0)
 			return rc;
 	}
-	if (t->type != TT_SFTP && t->type != TT_COMMAND)
+	if (t->type != TT_SFTP && t->type != TT_COMMAND && t->type != TT_VECS)
 		for (size_t i = 0; i < t->nfiles; i++)
 			if (t->files[i].path[0] != '/')
 				return cc_node_error(s, CC_EINVALID, "target '%s': %s is not an "
@@ -557,12 +577,14 @@ void target_dispose(deploy_target *t)
 	free(t->identity);
 	free(t->known_hosts);
 	free(t->out);
+	free(t->store);
+	free(t->vecs_cli);
 	memset(t, 0, sizeof(*t));
 }
 
 int target_needs_key(const deploy_target *t)
 {
-	if (t->type == TT_COMMAND || t->type == TT_PACKAGE)
+	if (t->type == TT_COMMAND || t->type == TT_PACKAGE || t->type == TT_VECS)
 		return 1;
 	for (size_t i = 0; i < t->nfiles; i++)
 		if (t->files[i].kind >= PIECE_KEY)
