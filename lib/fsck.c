@@ -772,6 +772,82 @@ done:
 	return rc;
 }
 
+/* deployments/<def>/<target>.yaml: each parses, belongs to a target of an
+ * existing definition, and names a stored certificate. */
+static int check_deployments(fsck_state *st)
+{
+	cc_deployment **deps = NULL;
+	size_t n = 0;
+	cc_buf dir = CC_BUF_INIT;
+	cc_strlist defs = CC_STRLIST_INIT;
+	int rc = 0;
+
+	if (cc_repo_path(st->repo, "deployments", &dir) < 0 || !cc_fs_is_dir(dir.ptr))
+		goto done;
+	if (cc_fs_list(&defs, dir.ptr, NULL) < 0)
+		goto done;
+	for (size_t i = 0; i < defs.count && rc == 0; i++) {
+		char path[600];
+		cc_definition *def = NULL;
+
+		snprintf(path, sizeof(path), "deployments/%s", defs.items[i]);
+		if (cc_deployment_list(&deps, &n, st->repo, defs.items[i]) < 0) {
+			rc = report(st, CC_FSCK_ERROR, path, 0, "%s", cc_error_last());
+			continue;
+		}
+		if (cc_definition_load(&def, st->repo, defs.items[i]) < 0) {
+			rc = report(st, CC_FSCK_WARNING, path, 0, "deployment records of a definition "
+				    "that does not exist (removed?)");
+			cc_error_clear();
+		}
+		for (size_t j = 0; j < n && rc == 0; j++) {
+			const cc_deployment *d = deps[j];
+			const char *peer = NULL;
+			size_t t = 0;
+			cc_buf rel = CC_BUF_INIT, abs = CC_BUF_INIT;
+
+			snprintf(path, sizeof(path), "deployments/%s/%s.yaml", defs.items[i],
+				 d->target);
+			if (strcmp(d->definition, defs.items[i]))
+				rc = report(st, CC_FSCK_ERROR, path, 0, "names definition %s",
+					    d->definition);
+			if (def) {
+				for (t = 0; t < def->ntargets; t++)
+					if (!strcmp(def->targets[t].name, d->target))
+						break;
+				if (t == def->ntargets)
+					rc = report(st, CC_FSCK_WARNING, path, 0, "the definition has no "
+						    "target '%s' any more", d->target);
+				else
+					peer = cc_node_scalar(cc_node_get(def->targets[t].settings,
+									  "peer"));
+			}
+			if (d->cert) {
+				if (peer)
+					cc_buf_printf(&rel, "certs/%s@%s/%s/cert.pem", defs.items[i],
+						      peer, d->cert);
+				else
+					cc_buf_printf(&rel, "certs/%s/%s/cert.pem", defs.items[i],
+						      d->cert);
+				if (cc_repo_path(st->repo, rel.ptr, &abs) == 0 && !cc_fs_exists(abs.ptr))
+					rc = report(st, CC_FSCK_ERROR, path, 0, "names certificate %s, "
+						    "which is not stored (%s)", d->cert, rel.ptr);
+			}
+			cc_buf_dispose(&rel);
+			cc_buf_dispose(&abs);
+		}
+		cc_deployment_list_free(deps, n);
+		deps = NULL;
+		n = 0;
+		cc_definition_free(def);
+	}
+done:
+	cc_error_clear();
+	cc_strlist_dispose(&defs);
+	cc_buf_dispose(&dir);
+	return rc;
+}
+
 /* git lock files left behind block every commit; --repair removes them. */
 static int check_git_locks(fsck_state *st)
 {
@@ -834,6 +910,8 @@ int cc_fsck(cc_repo *repo, const cc_fsck_options *opts, cc_fsck_cb cb, void *pay
 		rc = check_trust(&st);
 	if (rc == 0)
 		rc = check_accounts(&st);
+	if (rc == 0)
+		rc = check_deployments(&st);
 	if (rc == 0)
 		rc = scan_worktree_dir(&st, "");
 	if (rc == 0)
