@@ -870,7 +870,15 @@ static int peer_view(cc_definition *def, const char *peer, const char *ref)
 		}
 	}
 	def->ntargets = kept;
+	/* A peer's view is one certificate: it has no peers of its own. */
 	cc_strset(&def->peer, peer);
+	for (size_t i = 0; i < def->npeers; i++) {
+		free(def->peers[i].name);
+		sans_dispose(&def->peers[i].sans);
+	}
+	free(def->peers);
+	def->peers = NULL;
+	def->npeers = 0;
 	cc_strset(&def->name, ref);
 	return def->peer && def->name ? 0 : cc_error_set(CC_ERROR, "out of memory");
 }
