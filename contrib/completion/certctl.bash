@@ -55,6 +55,13 @@ _certctl_keys()
 	_certctl_run key list | awk '{print $1}'
 }
 
+# The targets of definition $1.
+_certctl_targets()
+{
+	_certctl_run show "${1%@*}" | awk '/^targets:/ {t = 1; next} /^[^ -]/ {t = 0}
+		t && /^ *- name: / {print $3}'
+}
+
 _certctl_cas()
 {
 	_certctl_run ca list | awk '{print $1}'
@@ -143,8 +150,14 @@ _certctl_value()
 		# import --name: an existing definition, or a new name.
 		[[ $command == import ]] && _certctl_words "$(_certctl_definitions)"
 		;;
+	-t | --target)
+		_certctl_words "$(_certctl_targets "$operand1")"
+		;;
+	--package-out | --package-passphrase-file)
+		_certctl_files
+		;;
 	--cert)
-		if [[ $command == current || $command == revoke ]]; then
+		if [[ $command == current || $command == revoke || $command == deploy ]]; then
 			_certctl_words "$(_certctl_cert_ids "$operand1")"
 		else
 			_certctl_files
@@ -220,7 +233,8 @@ _certctl()
 	COMPREPLY=()
 
 	local commands="init define show list rm log fsck key ca issue acquire
-		current requests revoke import export inspect trust help version"
+		current requests revoke deploy deployments import export inspect trust
+		help version"
 	local _certctl_dir='' i=1 command='' command_at=0
 
 	# Global options come before the command.
@@ -412,6 +426,16 @@ _certctl()
 		;;
 	revoke)
 		options="--cert --reason"
+		operand='definition'
+		;;
+	deploy)
+		options="--check --confirm-manual --note --rollback --package-out
+			--package-passphrase-file -t --target --cert --no-check --timeout
+			-n --dry-run --json"
+		operand='definition'
+		;;
+	deployments)
+		options="--failed --open --json"
 		operand='definition'
 		;;
 	import)
