@@ -14,6 +14,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+EXAMPLEDIR ?= $(PREFIX)/share/doc/certctl/examples
 
 ifeq ($(SAN),1)
 O ?= build/asan
@@ -100,9 +101,13 @@ install: $(O)/certctl
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 contrib/completion/certctl.bash $(DESTDIR)$(BASHCOMPDIR)/certctl
 	install -m 0644 contrib/completion/_certctl $(DESTDIR)$(ZSHCOMPDIR)/_certctl
+	install -d $(DESTDIR)$(EXAMPLEDIR)/deploy/hooks
+	install -m 0644 contrib/deploy/README contrib/deploy/*.yaml $(DESTDIR)$(EXAMPLEDIR)/deploy/
+	install -m 0755 contrib/deploy/hooks/*.sh $(DESTDIR)$(EXAMPLEDIR)/deploy/hooks/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/certctl $(DESTDIR)$(BASHCOMPDIR)/certctl $(DESTDIR)$(ZSHCOMPDIR)/_certctl
+	rm -rf $(DESTDIR)$(EXAMPLEDIR)
 	cd man && for f in *.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$f; done
 	cd man && for f in *.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$f; done
 

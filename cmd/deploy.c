@@ -73,10 +73,13 @@ int cmd_deploy(int argc, char **argv)
 	};
 
 	rc = cli_parse(argc, argv, options,
-		       "certctl deploy DEF [--target T]... [--cert ID] [--no-check] [--dry-run]\n"
-		       "   or: certctl deploy DEF --check | --confirm-manual [--note TEXT] | "
-		       "--rollback [--target T]...\n"
-		       "   or: certctl deploy DEF --package-out FILE [--target T]",
+		       "certctl deploy DEF[@PEER] [--target T]... [--cert ID] [--no-check] "
+		       "[--timeout S] [--dry-run] [--json]\n"
+		       "   or: certctl deploy DEF [--target T]... --check [--timeout S] [--json]\n"
+		       "   or: certctl deploy DEF [--target T]... --confirm-manual [--note TEXT]\n"
+		       "   or: certctl deploy DEF [--target T]... --rollback [--no-check] [--json]\n"
+		       "   or: certctl deploy DEF [--target T] --package-out FILE [--cert ID]\n"
+		       "       [--package-passphrase-file FILE]",
 		       "Install a definition's certificate on its targets, reload the servers and "
 		       "check that they present it; one commit per state change.", &first);
 	if (rc)
@@ -195,7 +198,8 @@ int cmd_deployments(int argc, char **argv)
 		OPT_DONE(),
 	};
 
-	if ((rc = cli_parse(argc, argv, options, "certctl deployments [DEF...] [--failed] [--open]",
+	if ((rc = cli_parse(argc, argv, options,
+			    "certctl deployments [DEF...] [--failed] [--open] [--json]",
 			    "List the deployment processes: each target's state, certificate and "
 			    "last deploy check.", &first)))
 		return rc;

@@ -1070,6 +1070,23 @@ static int plan_install(const deploy_ctx *ctx, planned *p)
 					    "or CERTCTL_PACKAGE_PASSPHRASE[_FILE]");
 		if (!(p->out = strdup(out)))
 			return cc_error_set(CC_ERROR, "out of memory");
+		{
+			/* The archive's directory must take it: found out now, not
+			 * as a failed deployment. */
+			char *slash = strrchr(p->out, '/');
+			cc_buf dir = CC_BUF_INIT;
+
+			if (!slash)
+				cc_buf_puts(&dir, ".");
+			else
+				cc_buf_put(&dir, p->out, slash == p->out ? 1 : (size_t)(slash - p->out));
+			if (!cc_fs_is_dir(dir.ptr) || access(dir.ptr, W_OK) < 0)
+				rc = cc_error_set(CC_EIO, "target '%s': cannot write the package in %s",
+						  p->t.name, dir.ptr);
+			cc_buf_dispose(&dir);
+			if (rc < 0)
+				return rc;
+		}
 		return 0;
 	}
 	if (p->t.type == TT_PACKAGE)

@@ -97,7 +97,8 @@ void material_dispose(deploy_material *m);
 /* What an installation changed, to put the old state back on failure. */
 typedef struct {
 	char *path;
-	int had_old;      /* the old file is at path.certctl-prev */
+	char *prev;       /* where the old file is kept (path.certctl-prev) */
+	int had_old;      /* the old file is at prev */
 	char *old_link;   /* a symbolic link that pointed there (certbot-live) */
 	int created;      /* nothing was there */
 } placed_file;

@@ -112,6 +112,7 @@ void install_log_dispose(install_log *log)
 {
 	for (size_t i = 0; i < log->count; i++) {
 		free(log->items[i].path);
+		free(log->items[i].prev);
 		free(log->items[i].old_link);
 	}
 	free(log->items);
@@ -262,26 +263,44 @@ static int write_new(const char *path, const void *data, size_t len, unsigned mo
 	return 0;
 }
 
-/* Replace `path` by `path`.certctl-new, keeping the old one as
- * `path`.certctl-prev (a hard link, so `path` never goes missing). */
+/*
+ * Where the old version of `path` is kept: beside it as PATH.certctl-prev,
+ * or, for servers that load every file of a directory (haproxy's `crt
+ * DIR`), in the hidden subdirectory DIR/.certctl-prev/.
+ */
+static int prev_path(const deploy_target *t, const char *path, cc_buf *out)
+{
+	const char *slash = strrchr(path, '/');
+
+	cc_buf_clear(out);
+	if (t->type != TT_HAPROXY || !slash)
+		return cc_buf_printf(out, "%s" PREV_SUFFIX, path);
+	cc_buf_put(out, path, (size_t)(slash - path));
+	cc_buf_puts(out, "/" PREV_SUFFIX);
+	if (mkdir(out->ptr, 0700) < 0 && errno != EEXIST)
+		return cc_error_errno(CC_EIO, "cannot create %s", out->ptr);
+	return cc_buf_puts(out, slash);
+}
+
+/* Replace `path` by `path`.certctl-new, keeping the old one at `p->prev`
+ * (a hard link, so `path` never goes missing). */
 static int swap_in(const char *path, placed_file *p)
 {
-	cc_buf fresh = CC_BUF_INIT, prev = CC_BUF_INIT;
+	cc_buf fresh = CC_BUF_INIT;
 	struct stat st;
 	int rc = 0;
 
-	if (cc_buf_printf(&fresh, "%s" NEW_SUFFIX, path) < 0 ||
-	    cc_buf_printf(&prev, "%s" PREV_SUFFIX, path) < 0) {
+	if (cc_buf_printf(&fresh, "%s" NEW_SUFFIX, path) < 0) {
 		rc = CC_ERROR;
 		goto done;
 	}
 	if (lstat(path, &st) == 0) {
-		if (unlink(prev.ptr) < 0 && errno != ENOENT) {
-			rc = cc_error_errno(CC_EIO, "cannot replace %s", prev.ptr);
+		if (unlink(p->prev) < 0 && errno != ENOENT) {
+			rc = cc_error_errno(CC_EIO, "cannot replace %s", p->prev);
 			goto done;
 		}
-		if (link(path, prev.ptr) < 0) {
-			rc = cc_error_errno(CC_EIO, "cannot keep %s as %s", path, prev.ptr);
+		if (link(path, p->prev) < 0) {
+			rc = cc_error_errno(CC_EIO, "cannot keep %s as %s", path, p->prev);
 			goto done;
 		}
 		p->had_old = 1;
@@ -291,12 +310,11 @@ static int swap_in(const char *path, placed_file *p)
 	if (rename(fresh.ptr, path) < 0) {
 		rc = cc_error_errno(CC_EIO, "cannot put %s in place", path);
 		if (p->had_old)
-			unlink(prev.ptr);
+			unlink(p->prev);
 		p->had_old = p->created = 0;
 	}
 done:
 	cc_buf_dispose(&fresh);
-	cc_buf_dispose(&prev);
 	return rc;
 }
 
@@ -327,12 +345,17 @@ int install_local(const deploy_target *t, const deploy_material *m, install_log 
 	}
 	for (size_t i = 0; i < t->nfiles && rc == 0; i++) {
 		placed_file *p = log_add(log, t->files[i].path);
+		cc_buf prev = CC_BUF_INIT;
 
 		if (!p) {
 			rc = cc_error_set(CC_ERROR, "out of memory");
 			break;
 		}
-		rc = swap_in(t->files[i].path, p);
+		if ((rc = prev_path(t, t->files[i].path, &prev)) == 0) {
+			p->prev = cc_buf_detach(&prev);
+			rc = swap_in(t->files[i].path, p);
+		}
+		cc_buf_dispose(&prev);
 	}
 	for (size_t i = 0; i < t->nfiles; i++) {
 		if (parent_of(t->files[i].path, &dir) == 0)
@@ -370,24 +393,19 @@ static int relink(const char *path, const char *target)
 
 void install_undo(const install_log *log, cc_buf *why)
 {
-	cc_buf prev = CC_BUF_INIT;
-
 	for (size_t i = log->count; i-- > 0;) {
 		const placed_file *p = &log->items[i];
 		int bad = 0;
 
-		cc_buf_clear(&prev);
-		cc_buf_printf(&prev, "%s" PREV_SUFFIX, p->path);
 		if (p->old_link)
 			bad = relink(p->path, p->old_link) < 0;
-		else if (p->had_old)
-			bad = rename(prev.ptr, p->path) < 0;
+		else if (p->had_old && p->prev)
+			bad = rename(p->prev, p->path) < 0;
 		else if (p->created)
 			bad = unlink(p->path) < 0 && errno != ENOENT;
 		if (bad)
 			cc_buf_printf(why, "%scannot restore %s", why->size ? "; " : "", p->path);
 	}
-	cc_buf_dispose(&prev);
 	cc_error_clear();
 }
 
