@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 #include "deploy_internal.h"
 
@@ -688,6 +689,38 @@ static int deploy_check(const deploy_ctx *ctx, cc_deployment *d, const deploy_ta
 	return why->size ? -1 : 0;
 }
 
+/*
+ * The deploy check, given the server time to take up what was installed: a
+ * reload is often only a signal (nginx -s reload returns at once), so a
+ * server still presenting the old certificate, or not accepting yet, is
+ * asked again every 200 ms for `settle_ms`.  A server that presents the new
+ * certificate without its intermediates is not going to change: no wait.
+ */
+static int deploy_check_settled(const deploy_ctx *ctx, cc_deployment *d, const deploy_target *t,
+				const cc_cert *cert, cc_cert *const *chain, size_t nchain,
+				long settle_ms, cc_buf *why)
+{
+	struct timespec start, now, pause = { 0, 200 * 1000 * 1000 };
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (int round = 0; round < 1000; round++) {
+		long waited;
+
+		cc_buf_clear(why);
+		if (deploy_check(ctx, d, t, cert, chain, nchain, why) == 0)
+			return 0;
+		if (d->check.result && !strcmp(d->check.result, "missing-intermediate"))
+			return -1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited = (long)(now.tv_sec - start.tv_sec) * 1000 +
+			 (long)(now.tv_nsec - start.tv_nsec) / 1000000;
+		if (waited + 200 > settle_ms)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	return -1;
+}
+
 static const char *const piece_files[] = { "cert.pem", "chain.pem", "fullchain.pem", "key.pem" };
 
 /* The four PEM pieces in a new private directory (`dir` gets its path). */
@@ -1204,9 +1237,10 @@ static int deploy_one(const deploy_ctx *ctx, planned *p)
 	if ((rc = record_commit(ctx, d, CC_DEPLOY_INSTALLED, NULL)) < 0)
 		goto done;
 	say(ctx, "%s: installed certificate %s", p->t.name, p->cert_id);
-	if (!p->t.check_host || ctx->opts->no_check)
+	if (!p->t.check_host || !p->t.check_enabled || ctx->opts->no_check)
 		goto done;
-	if (deploy_check(ctx, d, &p->t, p->cert, p->chain, p->nchain, &why) < 0) {
+	if (deploy_check_settled(ctx, d, &p->t, p->cert, p->chain, p->nchain, p->t.settle_ms,
+				 &why) < 0) {
 		rc = record_fail(ctx, d, why.ptr);
 		goto done;
 	}
@@ -1232,7 +1266,7 @@ static int check_one(const deploy_ctx *ctx, planned *p)
 		return rc;
 	free(d->error);
 	d->error = NULL;
-	if (deploy_check(ctx, d, &p->t, cert, chain, nchain, &why) < 0)
+	if (deploy_check_settled(ctx, d, &p->t, cert, chain, nchain, 0, &why) < 0)
 		rc = record_fail(ctx, d, why.ptr);
 	else
 		rc = record_commit(ctx, d, CC_DEPLOY_CONFIRMED, d->check.message);
@@ -1353,9 +1387,9 @@ int cc_deploy(cc_repo *repo, const char *def_name, const cc_deploy_options *opts
 		}
 		if (rc < 0)
 			goto done;
-		if (opts->action == CC_DEPLOY_CHECK && !p->t.check_host) {
-			rc = cc_error_set(CC_EINVALID, "target '%s' of %s has no 'check' endpoint",
-					  p->t.name, def_name);
+		if (opts->action == CC_DEPLOY_CHECK && (!p->t.check_host || !p->t.check_enabled)) {
+			rc = cc_error_set(CC_EINVALID, "target '%s' of %s has no 'check' endpoint%s",
+					  p->t.name, def_name, p->t.check_host ? " enabled" : "");
 			goto done;
 		}
 		if (opts->action != CC_DEPLOY_CHECK && opts->action != CC_DEPLOY_CONFIRM &&

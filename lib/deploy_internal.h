@@ -61,6 +61,7 @@ typedef struct {
 	char *check_host, *check_sni;
 	unsigned check_port;
 	int check_enabled;
+	long settle_ms;       /* how long the deploy check waits for a reload to take */
 	int auto_install;
 	char *peer;
 	char *cert_name;      /* certbot-live */

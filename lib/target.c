@@ -25,7 +25,7 @@ const char *target_type_name(target_type type)
 static const char *const common_keys[] = {
 	"name", "type", "cert", "chain", "fullchain", "key", "combined", "pkcs12", "jks",
 	"alias", "passphrase_file", "passphrase_env", "mode", "key_mode", "timeout", "check",
-	"sni", "auto", "peer", NULL,
+	"sni", "auto", "peer", "settle", NULL,
 };
 
 static int key_allowed(target_type type, const char *key)
@@ -495,6 +495,16 @@ int target_resolve(deploy_target *t, const cc_target *target, const char *def)
 			return cc_node_error(v, CC_EINVALID, "timeout must be 1s to 1h");
 	}
 	t->timeout_ms = (long)timeout * 1000;
+	t->settle_ms = 5000;
+	if ((v = cc_node_get(s, "settle"))) {
+		long long settle;
+
+		if ((rc = cc_node_duration(v, &settle)) < 0)
+			return rc;
+		if (settle > 600)
+			return cc_node_error(v, CC_EINVALID, "settle must be at most 10m");
+		t->settle_ms = (long)settle * 1000;
+	}
 	if ((v = cc_node_get(s, "check")) && (rc = read_check(t, v)) < 0)
 		return rc;
 	if ((v = cc_node_get(s, "sni"))) {
