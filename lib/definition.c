@@ -993,23 +993,12 @@ int cc_definition_validate(const cc_definition *def)
 }
 
 /* Writer helpers: emit a key and a value only when there is one. */
-static int put_str(cc_yaml_writer *w, const char *key, const char *value)
-{
-	int rc;
-
-	if (!value)
-		return 0;
-	if ((rc = cc_yaml_key(w, key)) < 0)
-		return rc;
-	return strchr(value, '\n') ? cc_yaml_block(w, value) : cc_yaml_scalar(w, value);
-}
-
 static int put_duration(cc_yaml_writer *w, const char *key, long long seconds)
 {
 	char text[32];
 
 	cc_duration_format(text, sizeof(text), seconds);
-	return put_str(w, key, text);
+	return cc_yaml_put(w, key, text);
 }
 
 static int put_bool(cc_yaml_writer *w, const char *key, int value)
@@ -1017,19 +1006,6 @@ static int put_bool(cc_yaml_writer *w, const char *key, int value)
 	int rc = cc_yaml_key(w, key);
 
 	return rc ? rc : cc_yaml_plain(w, value ? "true" : "false");
-}
-
-static int put_list(cc_yaml_writer *w, const char *key, const cc_strlist *list)
-{
-	int rc;
-
-	if (!list->count)
-		return 0;
-	rc = cc_yaml_key(w, key);
-	rc = rc ? rc : cc_yaml_seq_start(w, 1);
-	for (size_t i = 0; i < list->count && rc == 0; i++)
-		rc = cc_yaml_scalar(w, list->items[i]);
-	return rc ? rc : cc_yaml_seq_end(w);
 }
 
 static int format_body(cc_yaml_writer *w, const cc_definition *def)
@@ -1040,47 +1016,47 @@ static int format_body(cc_yaml_writer *w, const cc_definition *def)
 	int rc;
 
 	rc = cc_yaml_map_start(w);
-	rc = rc ? rc : put_str(w, "description", def->description);
-	rc = rc ? rc : put_str(w, "mode", cc_operation_mode_name(def->mode));
-	rc = rc ? rc : put_str(w, "process", cc_process_mode_name(def->process));
+	rc = rc ? rc : cc_yaml_put(w, "description", def->description);
+	rc = rc ? rc : cc_yaml_put(w, "mode", cc_operation_mode_name(def->mode));
+	rc = rc ? rc : cc_yaml_put(w, "process", cc_process_mode_name(def->process));
 	if (rc == 0 && (s->cn || s->o || s->ou || s->l || s->st || s->c || s->email)) {
 		rc = cc_yaml_key(w, "subject");
 		rc = rc ? rc : cc_yaml_map_start(w);
-		rc = rc ? rc : put_str(w, "cn", s->cn);
-		rc = rc ? rc : put_str(w, "o", s->o);
-		rc = rc ? rc : put_str(w, "ou", s->ou);
-		rc = rc ? rc : put_str(w, "l", s->l);
-		rc = rc ? rc : put_str(w, "st", s->st);
-		rc = rc ? rc : put_str(w, "c", s->c);
-		rc = rc ? rc : put_str(w, "email", s->email);
+		rc = rc ? rc : cc_yaml_put(w, "cn", s->cn);
+		rc = rc ? rc : cc_yaml_put(w, "o", s->o);
+		rc = rc ? rc : cc_yaml_put(w, "ou", s->ou);
+		rc = rc ? rc : cc_yaml_put(w, "l", s->l);
+		rc = rc ? rc : cc_yaml_put(w, "st", s->st);
+		rc = rc ? rc : cc_yaml_put(w, "c", s->c);
+		rc = rc ? rc : cc_yaml_put(w, "email", s->email);
 		rc = rc ? rc : cc_yaml_map_end(w);
 	}
 	if (rc == 0 && (san->dns.count || san->ip.count || san->email.count || san->uri.count)) {
 		rc = cc_yaml_key(w, "san");
 		rc = rc ? rc : cc_yaml_map_start(w);
-		rc = rc ? rc : put_list(w, "dns", &san->dns);
-		rc = rc ? rc : put_list(w, "ip", &san->ip);
-		rc = rc ? rc : put_list(w, "email", &san->email);
-		rc = rc ? rc : put_list(w, "uri", &san->uri);
+		rc = rc ? rc : cc_yaml_put_list(w, "dns", &san->dns, 1);
+		rc = rc ? rc : cc_yaml_put_list(w, "ip", &san->ip, 1);
+		rc = rc ? rc : cc_yaml_put_list(w, "email", &san->email, 1);
+		rc = rc ? rc : cc_yaml_put_list(w, "uri", &san->uri, 1);
 		rc = rc ? rc : cc_yaml_map_end(w);
 	}
 	cc_key_spec_format(&def->key, spec, sizeof(spec));
 	rc = rc ? rc : cc_yaml_key(w, "key");
 	rc = rc ? rc : cc_yaml_map_start(w);
-	rc = rc ? rc : put_str(w, "type", spec);
+	rc = rc ? rc : cc_yaml_put(w, "type", spec);
 	rc = rc ? rc : put_bool(w, "reuse", def->reuse_key);
-	rc = rc ? rc : put_str(w, "id", def->key_id);
+	rc = rc ? rc : cc_yaml_put(w, "id", def->key_id);
 	rc = rc ? rc : cc_yaml_map_end(w);
-	rc = rc ? rc : put_str(w, "provider", def->provider);
-	rc = rc ? rc : put_str(w, "ca", def->ca);
-	rc = rc ? rc : put_str(w, "profile", cc_profile_name(def->profile));
-	rc = rc ? rc : put_str(w, "product", def->product);
-	rc = rc ? rc : put_str(w, "validation", def->validation);
+	rc = rc ? rc : cc_yaml_put(w, "provider", def->provider);
+	rc = rc ? rc : cc_yaml_put(w, "ca", def->ca);
+	rc = rc ? rc : cc_yaml_put(w, "profile", cc_profile_name(def->profile));
+	rc = rc ? rc : cc_yaml_put(w, "product", def->product);
+	rc = rc ? rc : cc_yaml_put(w, "validation", def->validation);
 	/* Always written: 0 ("the provider's default") must not read back as
 	 * the repository's default. */
 	rc = rc ? rc : put_duration(w, "validity", def->validity);
 	rc = rc ? rc : put_duration(w, "renew_before", def->renew_before);
-	rc = rc ? rc : put_str(w, "trust_set", def->trust_set);
+	rc = rc ? rc : cc_yaml_put(w, "trust_set", def->trust_set);
 	rc = rc ? rc : cc_yaml_key(w, "monitor");
 	rc = rc ? rc : cc_yaml_map_start(w);
 	rc = rc ? rc : put_bool(w, "enabled", def->monitor);
@@ -1095,11 +1071,11 @@ static int format_body(cc_yaml_writer *w, const cc_definition *def)
 
 			snprintf(port, sizeof(port), "%u", c->port);
 			rc = cc_yaml_map_start(w);
-			rc = rc ? rc : put_str(w, "host", c->host);
+			rc = rc ? rc : cc_yaml_put(w, "host", c->host);
 			rc = rc ? rc : cc_yaml_key(w, "port");
 			rc = rc ? rc : cc_yaml_plain(w, port);
-			rc = rc ? rc : put_str(w, "sni", c->sni);
-			rc = rc ? rc : put_str(w, "starttls", c->starttls);
+			rc = rc ? rc : cc_yaml_put(w, "sni", c->sni);
+			rc = rc ? rc : cc_yaml_put(w, "starttls", c->starttls);
 			rc = rc ? rc : put_bool(w, "enabled", c->enabled);
 			rc = rc ? rc : cc_yaml_map_end(w);
 		}
@@ -1119,15 +1095,15 @@ static int format_body(cc_yaml_writer *w, const cc_definition *def)
 			const cc_sans *ps = &def->peers[i].sans;
 
 			rc = cc_yaml_map_start(w);
-			rc = rc ? rc : put_str(w, "name", def->peers[i].name);
+			rc = rc ? rc : cc_yaml_put(w, "name", def->peers[i].name);
 			if (rc == 0 && (ps->dns.count || ps->ip.count || ps->email.count ||
 					ps->uri.count)) {
 				rc = cc_yaml_key(w, "san");
 				rc = rc ? rc : cc_yaml_map_start(w);
-				rc = rc ? rc : put_list(w, "dns", &ps->dns);
-				rc = rc ? rc : put_list(w, "ip", &ps->ip);
-				rc = rc ? rc : put_list(w, "email", &ps->email);
-				rc = rc ? rc : put_list(w, "uri", &ps->uri);
+				rc = rc ? rc : cc_yaml_put_list(w, "dns", &ps->dns, 1);
+				rc = rc ? rc : cc_yaml_put_list(w, "ip", &ps->ip, 1);
+				rc = rc ? rc : cc_yaml_put_list(w, "email", &ps->email, 1);
+				rc = rc ? rc : cc_yaml_put_list(w, "uri", &ps->uri, 1);
 				rc = rc ? rc : cc_yaml_map_end(w);
 			}
 			rc = rc ? rc : cc_yaml_map_end(w);
@@ -1137,11 +1113,11 @@ static int format_body(cc_yaml_writer *w, const cc_definition *def)
 	if (rc == 0 && (def->requester || def->owner)) {
 		rc = cc_yaml_key(w, "contacts");
 		rc = rc ? rc : cc_yaml_map_start(w);
-		rc = rc ? rc : put_str(w, "requester", def->requester);
-		rc = rc ? rc : put_str(w, "owner", def->owner);
+		rc = rc ? rc : cc_yaml_put(w, "requester", def->requester);
+		rc = rc ? rc : cc_yaml_put(w, "owner", def->owner);
 		rc = rc ? rc : cc_yaml_map_end(w);
 	}
-	rc = rc ? rc : put_str(w, "notes", def->notes);
+	rc = rc ? rc : cc_yaml_put(w, "notes", def->notes);
 	return rc ? rc : cc_yaml_map_end(w);
 }
 

@@ -93,29 +93,6 @@ void cc_deployment_list_free(cc_deployment **deps, size_t count)
 
 /* --- the record file ---------------------------------------------------- */
 
-static int put(cc_yaml_writer *w, const char *key, const char *value)
-{
-	int rc;
-
-	if (!value)
-		return 0;
-	rc = cc_yaml_key(w, key);
-	return rc ? rc : cc_yaml_scalar(w, value);
-}
-
-static int put_list(cc_yaml_writer *w, const char *key, const cc_strlist *list)
-{
-	int rc;
-
-	if (!list->count)
-		return 0;
-	rc = cc_yaml_key(w, key);
-	rc = rc ? rc : cc_yaml_seq_start(w, 0);
-	for (size_t i = 0; i < list->count && rc == 0; i++)
-		rc = cc_yaml_scalar(w, list->items[i]);
-	return rc ? rc : cc_yaml_seq_end(w);
-}
-
 static int record_format(const cc_deployment *d, cc_buf *out)
 {
 	cc_yaml_writer *w = NULL;
@@ -126,16 +103,16 @@ static int record_format(const cc_deployment *d, cc_buf *out)
 	if ((rc = cc_yaml_writer_new(&w, out)) < 0)
 		return rc;
 	rc = cc_yaml_map_start(w);
-	rc = rc ? rc : put(w, "definition", d->definition);
-	rc = rc ? rc : put(w, "target", d->target);
-	rc = rc ? rc : put(w, "type", d->type);
-	rc = rc ? rc : put(w, "state", cc_deploy_state_name(d->state));
-	rc = rc ? rc : put(w, "cert", d->cert);
-	rc = rc ? rc : put(w, "sha256", d->sha256);
-	rc = rc ? rc : put(w, "sha1", d->sha1);
-	rc = rc ? rc : put(w, "previous", d->previous);
-	rc = rc ? rc : put(w, "updated", d->updated);
-	rc = rc ? rc : put_list(w, "files", &d->files);
+	rc = rc ? rc : cc_yaml_put(w, "definition", d->definition);
+	rc = rc ? rc : cc_yaml_put(w, "target", d->target);
+	rc = rc ? rc : cc_yaml_put(w, "type", d->type);
+	rc = rc ? rc : cc_yaml_put(w, "state", cc_deploy_state_name(d->state));
+	rc = rc ? rc : cc_yaml_put(w, "cert", d->cert);
+	rc = rc ? rc : cc_yaml_put(w, "sha256", d->sha256);
+	rc = rc ? rc : cc_yaml_put(w, "sha1", d->sha1);
+	rc = rc ? rc : cc_yaml_put(w, "previous", d->previous);
+	rc = rc ? rc : cc_yaml_put(w, "updated", d->updated);
+	rc = rc ? rc : cc_yaml_put_list(w, "files", &d->files, 0);
 	if (rc == 0 && d->command) {
 		rc = cc_yaml_key(w, "command");
 		rc = rc ? rc : cc_yaml_map_start(w);
@@ -147,7 +124,7 @@ static int record_format(const cc_deployment *d, cc_buf *out)
 		snprintf(num, sizeof(num), "%d", d->command_status);
 		rc = rc ? rc : cc_yaml_key(w, "status");
 		rc = rc ? rc : cc_yaml_plain(w, num);
-		rc = rc ? rc : put(w, "result", d->command_result);
+		rc = rc ? rc : cc_yaml_put(w, "result", d->command_result);
 		if (rc == 0 && d->command_output && *d->command_output) {
 			rc = cc_yaml_key(w, "output");
 			rc = rc ? rc : cc_yaml_block(w, d->command_output);
@@ -159,32 +136,32 @@ static int record_format(const cc_deployment *d, cc_buf *out)
 
 		rc = cc_yaml_key(w, "check");
 		rc = rc ? rc : cc_yaml_map_start(w);
-		rc = rc ? rc : put(w, "time", c->time);
-		rc = rc ? rc : put(w, "host", c->host);
+		rc = rc ? rc : cc_yaml_put(w, "time", c->time);
+		rc = rc ? rc : cc_yaml_put(w, "host", c->host);
 		snprintf(num, sizeof(num), "%u", c->port);
 		rc = rc ? rc : cc_yaml_key(w, "port");
 		rc = rc ? rc : cc_yaml_plain(w, num);
-		rc = rc ? rc : put(w, "sni", c->sni);
-		rc = rc ? rc : put(w, "result", c->result);
-		rc = rc ? rc : put(w, "served_sha256", c->served_sha256);
-		rc = rc ? rc : put(w, "served_sha1", c->served_sha1);
-		rc = rc ? rc : put(w, "served_subject", c->served_subject);
-		rc = rc ? rc : put_list(w, "served_chain", &c->served_chain);
-		rc = rc ? rc : put_list(w, "missing", &c->missing);
-		rc = rc ? rc : put(w, "message", c->message);
+		rc = rc ? rc : cc_yaml_put(w, "sni", c->sni);
+		rc = rc ? rc : cc_yaml_put(w, "result", c->result);
+		rc = rc ? rc : cc_yaml_put(w, "served_sha256", c->served_sha256);
+		rc = rc ? rc : cc_yaml_put(w, "served_sha1", c->served_sha1);
+		rc = rc ? rc : cc_yaml_put(w, "served_subject", c->served_subject);
+		rc = rc ? rc : cc_yaml_put_list(w, "served_chain", &c->served_chain, 0);
+		rc = rc ? rc : cc_yaml_put_list(w, "missing", &c->missing, 0);
+		rc = rc ? rc : cc_yaml_put(w, "message", c->message);
 		rc = rc ? rc : cc_yaml_map_end(w);
 	}
-	rc = rc ? rc : put(w, "error", d->error);
-	rc = rc ? rc : put(w, "note", d->note);
+	rc = rc ? rc : cc_yaml_put(w, "error", d->error);
+	rc = rc ? rc : cc_yaml_put(w, "note", d->note);
 	if (rc == 0 && d->nhistory) {
 		rc = cc_yaml_key(w, "history");
 		rc = rc ? rc : cc_yaml_seq_start(w, 0);
 		for (size_t i = 0; i < d->nhistory && rc == 0; i++) {
 			rc = cc_yaml_map_start(w);
-			rc = rc ? rc : put(w, "time", d->history[i].time);
-			rc = rc ? rc : put(w, "state", d->history[i].state);
-			rc = rc ? rc : put(w, "cert", d->history[i].cert);
-			rc = rc ? rc : put(w, "message", d->history[i].message);
+			rc = rc ? rc : cc_yaml_put(w, "time", d->history[i].time);
+			rc = rc ? rc : cc_yaml_put(w, "state", d->history[i].state);
+			rc = rc ? rc : cc_yaml_put(w, "cert", d->history[i].cert);
+			rc = rc ? rc : cc_yaml_put(w, "message", d->history[i].message);
 			rc = rc ? rc : cc_yaml_map_end(w);
 		}
 		rc = rc ? rc : cc_yaml_seq_end(w);
@@ -654,9 +631,10 @@ static int deploy_check(const deploy_ctx *ctx, cc_deployment *d, const deploy_ta
 		cc_strlist_add(&c->served_chain, cc_cert_subject(served[i]));
 	if (strcmp(cc_cert_sha256(served[0]), cc_cert_sha256(cert))) {
 		c->result = strdup("mismatch");
-		cc_buf_printf(why, "%s:%u serves another certificate: SHA-256 %s (SHA-1 %s, %s), "
+		cc_buf_printf(why, "%s:%u serves another certificate: SHA-256 %s (SHA-1 %s%s%s), "
 			      "not %s", t->check_host, t->check_port, c->served_sha256,
-			      c->served_sha1, c->served_subject, cc_cert_sha256(cert));
+			      c->served_sha1, *c->served_subject ? ", " : "", c->served_subject,
+			      cc_cert_sha256(cert));
 	} else {
 		/* An intermediate is served when the same certificate, or one with
 		 * its subject and key (a re-issued or cross-signed copy), is. */

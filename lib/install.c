@@ -613,9 +613,9 @@ static size_t upload_read(char *ptr, size_t size, size_t nmemb, void *userdata)
 static int sftp_error(const deploy_target *t, CURLcode code, const char *errbuf, const char *what)
 {
 	if (code == CURLE_PEER_FAILED_VERIFICATION)
-		return cc_error_set(CC_ETLS, "target '%s': the SSH host key of %s does not match "
-				    "known_hosts %s (or is not in it)", t->name, t->url, t->known_hosts);
-	return cc_error_set(CC_ENET, "target '%s': %s: %s", t->name, what,
+		return cc_error_set(CC_ETLS, "the SSH host key of %s does not match known_hosts %s "
+				    "(or is not in it)", t->url, t->known_hosts);
+	return cc_error_set(CC_ENET, "%s %s: %s", what, t->url,
 			    errbuf[0] ? errbuf : curl_easy_strerror(code));
 }
 

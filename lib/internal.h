@@ -172,6 +172,10 @@ int cc_yaml_key(cc_yaml_writer *w, const char *key);
 int cc_yaml_plain(cc_yaml_writer *w, const char *value);
 int cc_yaml_node(cc_yaml_writer *w, const cc_node *node);
 int cc_yaml_writer_finish(cc_yaml_writer *w);
+/* `key: value` (a block scalar when it has several lines); nothing for NULL. */
+int cc_yaml_put(cc_yaml_writer *w, const char *key, const char *value);
+/* `key: [items]` (flow) or one item a line; nothing for an empty list. */
+int cc_yaml_put_list(cc_yaml_writer *w, const char *key, const cc_strlist *list, int flow);
 void cc_yaml_writer_free(cc_yaml_writer *w);
 
 /* An error located at the key of mapping value `value` ("FILE:L:C: ..."). */

@@ -549,25 +549,24 @@ static int bio_to_buf(BIO *bio, cc_buf *out)
 	return rc;
 }
 
-int cc_key_export_pem(const cc_key *key, const cc_secret *passphrase, cc_buf *out)
+/* PEM of `key`, encrypted as PKCS#8 PBES2 with `alg` when it is not NULL
+ * (taken), in the clear otherwise. */
+static int export_pem(const cc_key *key, const cc_secret *passphrase, X509_ALGOR *alg,
+		      cc_buf *out)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
 	int ok, rc;
 
-	if (!bio)
+	if (!bio) {
+		X509_ALGOR_free(alg);
 		return cc_error_openssl(CC_ERROR, "out of memory");
-	if (passphrase) {
-		/* A fresh salt, standard scrypt cost: this file leaves the repository. */
-		X509_ALGOR *alg = NULL;
+	}
+	if (alg) {
 		PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(key->pkey);
 		X509_SIG *sig = NULL;
-		unsigned char salt[16];
 
-		ok = p8 && RAND_bytes(salt, sizeof(salt)) == 1 &&
-		     (alg = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), salt, sizeof(salt), NULL,
-						  16384, 8, 1)) != NULL &&
-		     (sig = PKCS8_set0_pbe((const char *)cc_secret_data(passphrase),
-					   (int)cc_secret_len(passphrase), p8, alg)) != NULL;
+		ok = p8 && (sig = PKCS8_set0_pbe((const char *)cc_secret_data(passphrase),
+						 (int)cc_secret_len(passphrase), p8, alg)) != NULL;
 		if (ok)
 			alg = NULL; /* owned by sig now */
 		ok = ok && PEM_write_bio_PKCS8(bio, sig) == 1;
@@ -584,6 +583,31 @@ int cc_key_export_pem(const cc_key *key, const cc_secret *passphrase, cc_buf *ou
 	rc = bio_to_buf(bio, out);
 	BIO_free(bio);
 	return rc;
+}
+
+int cc_key_export_pem(const cc_key *key, const cc_secret *passphrase, cc_buf *out)
+{
+	X509_ALGOR *alg = NULL;
+	unsigned char salt[16];
+
+	if (!passphrase)
+		return export_pem(key, NULL, NULL, out);
+	/* A fresh salt, standard scrypt cost: this file leaves the repository. */
+	if (RAND_bytes(salt, sizeof(salt)) != 1 ||
+	    !(alg = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), salt, sizeof(salt), NULL, 16384, 8, 1)))
+		return cc_error_openssl(CC_ERROR, "cannot encrypt the private key");
+	return export_pem(key, passphrase, alg, out);
+}
+
+int cc_key_export_pem_portable(const cc_key *key, const cc_secret *passphrase, cc_buf *out)
+{
+	X509_ALGOR *alg;
+
+	/* PBKDF2 with HMAC-SHA256: what every openssl since 1.0 decrypts. */
+	if (!(alg = PKCS5_pbe2_set_iv(EVP_aes_256_cbc(), 200000, NULL, 0, NULL,
+				      NID_hmacWithSHA256)))
+		return cc_error_openssl(CC_ERROR, "cannot encrypt the private key");
+	return export_pem(key, passphrase, alg, out);
 }
 
 /* The AES key of this repository's key files (scrypt runs once, in unlock). */

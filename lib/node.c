@@ -671,3 +671,27 @@ int cc_yaml_plain(cc_yaml_writer *w, const char *value)
 {
 	return scalar_styled(w, value, YAML_PLAIN_SCALAR_STYLE);
 }
+
+int cc_yaml_put(cc_yaml_writer *w, const char *key, const char *value)
+{
+	int rc;
+
+	if (!value)
+		return 0;
+	if ((rc = cc_yaml_key(w, key)) < 0)
+		return rc;
+	return strchr(value, '\n') ? cc_yaml_block(w, value) : cc_yaml_scalar(w, value);
+}
+
+int cc_yaml_put_list(cc_yaml_writer *w, const char *key, const cc_strlist *list, int flow)
+{
+	int rc;
+
+	if (!list->count)
+		return 0;
+	rc = cc_yaml_key(w, key);
+	rc = rc ? rc : cc_yaml_seq_start(w, flow);
+	for (size_t i = 0; i < list->count && rc == 0; i++)
+		rc = cc_yaml_scalar(w, list->items[i]);
+	return rc ? rc : cc_yaml_seq_end(w);
+}

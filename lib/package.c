@@ -264,7 +264,7 @@ int package_build(cc_buf *out, const deploy_target *t, const deploy_material *m,
 	if (!m->key)
 		return cc_error_set(CC_ENOTFOUND, "target '%s': certificate %s has no stored key "
 				    "for the package", t->name, m->cert_id);
-	if ((rc = cc_key_export_pem(m->key, pass, &keyenc)) < 0 ||
+	if ((rc = cc_key_export_pem_portable(m->key, pass, &keyenc)) < 0 ||
 	    (rc = build_script(&script, t)) < 0 || (rc = build_readme(&readme, t, m)) < 0)
 		goto done;
 	members[0] = &m->piece[PIECE_CERT];
@@ -274,7 +274,7 @@ int package_build(cc_buf *out, const deploy_target *t, const deploy_material *m,
 	members[4] = &readme;
 	members[5] = &script;
 	for (int i = 0; i < 6 && rc == 0; i++) {
-		if ((rc = sha256_hex(members[i], sum)) == 0 && i != 4)
+		if ((rc = sha256_hex(members[i], sum)) == 0)
 			rc = cc_buf_printf(&manifest, "%s  %s\n", sum, names[i]);
 	}
 	members[6] = &manifest;

@@ -305,16 +305,6 @@ int cc_request_csr(cc_buf *out, cc_repo *repo, const cc_request *req)
 	return rc;
 }
 
-static int put(cc_yaml_writer *w, const char *key, const char *value)
-{
-	int rc;
-
-	if (!value)
-		return 0;
-	rc = cc_yaml_key(w, key);
-	return rc ? rc : cc_yaml_scalar(w, value);
-}
-
 int cc_request_save(cc_txn *txn, cc_request *req)
 {
 	cc_buf out = CC_BUF_INIT, rel = CC_BUF_INIT;
@@ -325,43 +315,43 @@ int cc_request_save(cc_txn *txn, cc_request *req)
 	if ((rc = cc_yaml_writer_new(&w, &out)) < 0)
 		goto done;
 	rc = cc_yaml_map_start(w);
-	rc = rc ? rc : put(w, "id", req->id);
-	rc = rc ? rc : put(w, "definition", req->definition);
-	rc = rc ? rc : put(w, "kind", req->kind);
-	rc = rc ? rc : put(w, "provider", req->provider);
-	rc = rc ? rc : put(w, "provider_type", req->provider_type);
-	rc = rc ? rc : put(w, "state", cc_request_state_name(req->state));
-	rc = rc ? rc : put(w, "key", req->key_id);
-	rc = rc ? rc : put(w, "certificate", req->cert_id);
-	rc = rc ? rc : put(w, "created", req->created);
-	rc = rc ? rc : put(w, "updated", req->updated);
+	rc = rc ? rc : cc_yaml_put(w, "id", req->id);
+	rc = rc ? rc : cc_yaml_put(w, "definition", req->definition);
+	rc = rc ? rc : cc_yaml_put(w, "kind", req->kind);
+	rc = rc ? rc : cc_yaml_put(w, "provider", req->provider);
+	rc = rc ? rc : cc_yaml_put(w, "provider_type", req->provider_type);
+	rc = rc ? rc : cc_yaml_put(w, "state", cc_request_state_name(req->state));
+	rc = rc ? rc : cc_yaml_put(w, "key", req->key_id);
+	rc = rc ? rc : cc_yaml_put(w, "certificate", req->cert_id);
+	rc = rc ? rc : cc_yaml_put(w, "created", req->created);
+	rc = rc ? rc : cc_yaml_put(w, "updated", req->updated);
 	if (rc == 0 && (req->order_number || req->order_date || req->contact || req->notes)) {
 		rc = cc_yaml_key(w, "order");
 		rc = rc ? rc : cc_yaml_map_start(w);
-		rc = rc ? rc : put(w, "number", req->order_number);
-		rc = rc ? rc : put(w, "date", req->order_date);
-		rc = rc ? rc : put(w, "contact", req->contact);
-		rc = rc ? rc : put(w, "notes", req->notes);
+		rc = rc ? rc : cc_yaml_put(w, "number", req->order_number);
+		rc = rc ? rc : cc_yaml_put(w, "date", req->order_date);
+		rc = rc ? rc : cc_yaml_put(w, "contact", req->contact);
+		rc = rc ? rc : cc_yaml_put(w, "notes", req->notes);
 		rc = rc ? rc : cc_yaml_map_end(w);
 	}
 	if (rc == 0 && (req->acme_account || req->acme_order)) {
 		rc = cc_yaml_key(w, "acme");
 		rc = rc ? rc : cc_yaml_map_start(w);
-		rc = rc ? rc : put(w, "account", req->acme_account);
-		rc = rc ? rc : put(w, "order", req->acme_order);
-		rc = rc ? rc : put(w, "finalize", req->acme_finalize);
-		rc = rc ? rc : put(w, "certificate", req->acme_certificate);
+		rc = rc ? rc : cc_yaml_put(w, "account", req->acme_account);
+		rc = rc ? rc : cc_yaml_put(w, "order", req->acme_order);
+		rc = rc ? rc : cc_yaml_put(w, "finalize", req->acme_finalize);
+		rc = rc ? rc : cc_yaml_put(w, "certificate", req->acme_certificate);
 		rc = rc ? rc : cc_yaml_map_end(w);
 	}
-	rc = rc ? rc : put(w, "error", req->error);
+	rc = rc ? rc : cc_yaml_put(w, "error", req->error);
 	if (rc == 0 && req->nhistory) {
 		rc = cc_yaml_key(w, "history");
 		rc = rc ? rc : cc_yaml_seq_start(w, 0);
 		for (size_t i = 0; i < req->nhistory && rc == 0; i++) {
 			rc = cc_yaml_map_start(w);
-			rc = rc ? rc : put(w, "time", req->history[i].time);
-			rc = rc ? rc : put(w, "state", req->history[i].state);
-			rc = rc ? rc : put(w, "message", req->history[i].message);
+			rc = rc ? rc : cc_yaml_put(w, "time", req->history[i].time);
+			rc = rc ? rc : cc_yaml_put(w, "state", req->history[i].state);
+			rc = rc ? rc : cc_yaml_put(w, "message", req->history[i].message);
 			rc = rc ? rc : cc_yaml_map_end(w);
 		}
 		rc = rc ? rc : cc_yaml_seq_end(w);

@@ -87,6 +87,9 @@ int cc_key_public_pem(const cc_key *key, cc_buf *out);
  * `out` with cc_buf_dispose_secure().
  */
 int cc_key_export_pem(const cc_key *key, const cc_secret *passphrase, cc_buf *out);
+/* The same, encrypted with PBKDF2 (HMAC-SHA256, 200,000 rounds) instead of
+ * scrypt, for machines with an openssl older than 1.1. */
+int cc_key_export_pem_portable(const cc_key *key, const cc_secret *passphrase, cc_buf *out);
 
 void cc_key_free(cc_key *key);
 
