@@ -134,5 +134,6 @@ int cmd_ca(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_deploy(int argc, char **argv);
 int cmd_deployments(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

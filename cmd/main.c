@@ -25,6 +25,7 @@ static const struct cmd_spec commands[] = {
 	{ "acquire", cmd_acquire, "acquire a certificate from a provider (CSR, ACME, built-in CA)" },
 	{ "current", cmd_current, "show or switch a definition's current certificate" },
 	{ "requests", cmd_requests, "list acquisition requests" },
+	{ "check", cmd_check, "check what servers present (monitoring-plugin exit codes)" },
 	{ "deploy", cmd_deploy, "install certificates on servers, reload, check, roll back" },
 	{ "deployments", cmd_deployments, "list deployment processes and their states" },
 	{ "revoke", cmd_revoke, "revoke a definition's certificate at its CA (built-in or ACME)" },

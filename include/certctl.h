@@ -25,5 +25,6 @@
 #include "certctl/import.h"
 #include "certctl/probe.h"
 #include "certctl/deploy.h"
+#include "certctl/check.h"
 
 #endif

@@ -612,17 +612,28 @@ static int deploy_check(const deploy_ctx *ctx, cc_deployment *d, const deploy_ta
 	c->sni = cc_strdup(sni);
 	say(ctx, "%s: checking %s:%u%s%s", t->name, t->check_host, t->check_port,
 	    sni ? " as " : "", sni ? sni : "");
-	rc = cc_tls_fetch_chain(t->check_host, t->check_port, sni,
-				ctx->opts->check_timeout_ms ? ctx->opts->check_timeout_ms : 10000,
-				&served, &nserved);
-	if (rc < 0 || !nserved) {
-		c->result = strdup("error");
-		cc_buf_printf(why, "deploy check of %s:%u: %s", t->check_host, t->check_port,
-			      rc < 0 ? cc_error_last() : "the server sent no certificate");
-		c->message = cc_strdup(why->ptr);
-		cc_error_clear();
-		cc_cert_list_free(served, nserved);
-		return -1;
+	{
+		cc_probe probe = { t->check_host, t->check_port, sni, t->check_starttls, NULL,
+				   ctx->opts->check_timeout_ms ? ctx->opts->check_timeout_ms : 10000 };
+		cc_probe_result res;
+
+		memset(&res, 0, sizeof(res));
+		rc = cc_probe_run(&probe, 1, 1, 0, &res, NULL, NULL);
+		if (rc < 0 || res.rc < 0 || !res.nchain) {
+			c->result = strdup("error");
+			cc_buf_printf(why, "deploy check of %s:%u: %s", t->check_host, t->check_port,
+				      rc < 0 ? cc_error_last() : res.error ? res.error :
+				      "the server sent no certificate");
+			c->message = cc_strdup(why->ptr);
+			cc_error_clear();
+			cc_probe_result_dispose(&res);
+			return -1;
+		}
+		served = res.chain;
+		nserved = res.nchain;
+		res.chain = NULL;
+		res.nchain = 0;
+		cc_probe_result_dispose(&res);
 	}
 	c->served_sha256 = strdup(cc_cert_sha256(served[0]));
 	c->served_sha1 = strdup(cc_cert_sha1(served[0]));

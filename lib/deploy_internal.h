@@ -60,6 +60,7 @@ typedef struct {
 	/* Deploy check; host NULL: none. */
 	char *check_host, *check_sni;
 	unsigned check_port;
+	cc_starttls check_starttls;
 	int check_enabled;
 	long settle_ms;       /* how long the deploy check waits for a reload to take */
 	int auto_install;

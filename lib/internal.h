@@ -80,6 +80,9 @@ void cc_packbatch_hint(git_odb *odb, const git_oid *id, const git_oid *base);
 /* trust.c: the X509_STORE of trust set `set` (NULL: "default"); `count`
  * (optional) gets the number of sources loaded. */
 int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *count);
+/* cc_verify_chain() with a store already built (many chains, one store). */
+int cc_verify_chain_store(X509_STORE *store, const char *set, const cc_cert *leaf,
+			  cc_cert *const *given, size_t ngiven, time_t at, cc_verify_result *result);
 
 /* request.c: a new request id ("20261124T022500Z-3fa1"). */
 int cc_request_new_id(char out[32]);

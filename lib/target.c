@@ -25,7 +25,7 @@ const char *target_type_name(target_type type)
 static const char *const common_keys[] = {
 	"name", "type", "cert", "chain", "fullchain", "key", "combined", "pkcs12", "jks",
 	"alias", "passphrase_file", "passphrase_env", "mode", "key_mode", "timeout", "check",
-	"sni", "auto", "peer", "settle", NULL,
+	"sni", "auto", "peer", "settle", "starttls", NULL,
 };
 
 static int key_allowed(target_type type, const char *key)
@@ -279,15 +279,20 @@ static int read_check(deploy_target *t, const cc_node *node)
 			const char *k = cc_node_key_at(node, i);
 
 			if (strcmp(k, "host") && strcmp(k, "port") && strcmp(k, "sni") &&
-			    strcmp(k, "enabled"))
+			    strcmp(k, "enabled") && strcmp(k, "starttls"))
 				return cc_node_key_error(cc_node_at(node, i), CC_EINVALID,
 							 "unknown check setting '%s' (host, port, "
-							 "sni, enabled)", k);
+							 "sni, starttls, enabled)", k);
 		}
 		text = cc_node_scalar(cc_node_get(node, "host"));
 		port = cc_node_get(node, "port");
 		sni = cc_node_get(node, "sni");
 		enabled = cc_node_get(node, "enabled");
+		if (cc_node_get(node, "starttls") &&
+		    cc_starttls_parse(&t->check_starttls,
+				      cc_node_scalar(cc_node_get(node, "starttls"))) < 0)
+			return cc_node_error(cc_node_get(node, "starttls"), CC_EINVALID, "%s",
+					     cc_error_last());
 		if (!text)
 			return cc_node_error(node, CC_EINVALID, "check needs a host");
 	} else {
@@ -513,6 +518,9 @@ int target_resolve(deploy_target *t, const cc_target *target, const char *def)
 					     cc_node_scalar(v));
 		cc_strset(&t->check_sni, cc_node_scalar(v));
 	}
+	if ((v = cc_node_get(s, "starttls")) &&
+	    cc_starttls_parse(&t->check_starttls, cc_node_scalar(v)) < 0)
+		return cc_node_error(v, CC_EINVALID, "%s", cc_error_last());
 	if ((v = cc_node_get(s, "auto")) && (rc = cc_node_bool(v, &t->auto_install)) < 0)
 		return rc;
 	if ((v = cc_node_get(s, "peer"))) {

@@ -28,7 +28,7 @@ const char *cc_trust_bundle(const cc_repo *repo, const char *set)
 	const char *v;
 
 	snprintf(key, sizeof(key), "trust_sets.%s.bundle", set);
-	v = cc_repo_config_get(repo, key);
+	v = repo ? cc_repo_config_get(repo, key) : NULL;
 	if (v)
 		return *v ? v : NULL; /* "" : no bundle */
 	v = getenv("CERTCTL_CA_BUNDLE");
@@ -98,7 +98,8 @@ int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *cou
 		return cc_error_set(CC_ERROR, "out of memory");
 	if (!set)
 		set = "default";
-	if ((rc = cc_trust_list(repo, set, &ids)) < 0)
+	/* Outside a repository: the bundle alone. */
+	if (repo && (rc = cc_trust_list(repo, set, &ids)) < 0)
 		goto done;
 	bundle = cc_trust_bundle(repo, set);
 	if (bundle && cc_fs_exists(bundle)) {
@@ -114,7 +115,7 @@ int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *cou
 		if ((rc = cc_buf_printf(&rel, "trust/%s/%s.pem", set, ids.items[i])) == 0)
 			rc = add_file(store, repo, rel.ptr, &added);
 	}
-	if (rc == 0)
+	if (rc == 0 && repo)
 		rc = cc_ca_names(repo, &cas);
 	for (size_t i = 0; i < cas.count && rc == 0; i++) {
 		cc_buf_clear(&rel);
@@ -254,6 +255,19 @@ int cc_verify_chain(cc_repo *repo, const char *set, const cc_cert *leaf, cc_cert
 		    size_t ngiven, time_t at, cc_verify_result *result)
 {
 	X509_STORE *store = NULL;
+	int rc;
+
+	memset(result, 0, sizeof(*result));
+	if ((rc = cc_trust_store(&store, repo, set, NULL)) < 0)
+		return rc;
+	rc = cc_verify_chain_store(store, set, leaf, given, ngiven, at, result);
+	X509_STORE_free(store);
+	return rc;
+}
+
+int cc_verify_chain_store(X509_STORE *store, const char *set, const cc_cert *leaf,
+			  cc_cert *const *given, size_t ngiven, time_t at, cc_verify_result *result)
+{
 	X509_STORE_CTX *ctx = NULL;
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
 	cc_cert **fetched_all[AIA_FETCH_MAX] = { 0 };
@@ -263,8 +277,6 @@ int cc_verify_chain(cc_repo *repo, const char *set, const cc_cert *leaf, cc_cert
 	memset(result, 0, sizeof(*result));
 	if (!untrusted)
 		return cc_error_set(CC_ERROR, "out of memory");
-	if ((rc = cc_trust_store(&store, repo, set, NULL)) < 0)
-		goto done;
 	for (size_t i = 0; i < ngiven; i++)
 		sk_X509_push(untrusted, cc_cert_get0_x509(given[i]));
 	for (int round = 0;; round++) {
@@ -370,7 +382,6 @@ int cc_verify_chain(cc_repo *repo, const char *set, const cc_cert *leaf, cc_cert
 	}
 done:
 	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
 	sk_X509_free(untrusted);
 	for (int i = 0; i < AIA_FETCH_MAX; i++)
 		cc_cert_list_free(fetched_all[i], fetched_n[i]);

@@ -1,0 +1,802 @@
+/*
+ * Checking endpoints: probe them all at once (lib/probe.c), then judge
+ * each chain by the rules of its definition; record the results.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/x509v3.h>
+#include <openssl/evp.h>
+#include "deploy_internal.h"
+
+static const char *const status_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+
+const char *cc_status_name(cc_status status)
+{
+	return (size_t)status < CC_ARRAY_SIZE(status_names) ? status_names[status] : "UNKNOWN";
+}
+
+cc_status cc_status_worse(cc_status a, cc_status b)
+{
+	static const int rank[] = { 0, 2, 3, 1 };
+
+	return rank[a] >= rank[b] ? a : b;
+}
+
+static int status_parse(const char *s, cc_status *out)
+{
+	for (size_t i = 0; s && i < CC_ARRAY_SIZE(status_names); i++)
+		if (!strcmp(s, status_names[i])) {
+			*out = (cc_status)i;
+			return 0;
+		}
+	return -1;
+}
+
+void cc_check_result_dispose(cc_check_result *r)
+{
+	free(r->definition);
+	free(r->target);
+	free(r->host);
+	free(r->sni);
+	free(r->starttls);
+	free(r->time);
+	free(r->summary);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		free(r->findings[i].rule);
+		free(r->findings[i].message);
+	}
+	free(r->findings);
+	free(r->address);
+	free(r->protocol);
+	free(r->cipher);
+	free(r->sha256);
+	free(r->sha1);
+	free(r->subject);
+	free(r->issuer);
+	free(r->not_after);
+	cc_strlist_dispose(&r->chain);
+	memset(r, 0, sizeof(*r));
+}
+
+void cc_check_results_free(cc_check_result *results, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		cc_check_result_dispose(&results[i]);
+	free(results);
+}
+
+static void add(cc_check_result *r, const char *rule, cc_status status, const char *fmt, ...)
+	CC_PRINTF(4, 5);
+static void add(cc_check_result *r, const char *rule, cc_status status, const char *fmt, ...)
+{
+	cc_finding *grown = realloc(r->findings, (r->nfindings + 1) * sizeof(*grown));
+	cc_buf msg = CC_BUF_INIT;
+	va_list ap;
+
+	if (!grown)
+		return;
+	r->findings = grown;
+	va_start(ap, fmt);
+	cc_buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	grown[r->nfindings].rule = strdup(rule);
+	grown[r->nfindings].status = status;
+	grown[r->nfindings].message = cc_buf_detach(&msg);
+	r->nfindings++;
+	r->status = r->nfindings == 1 ? status : cc_status_worse(r->status, status);
+}
+
+/* --- endpoints -------------------------------------------------------- */
+
+int cc_check_endpoints(const cc_definition *def, int monitored, cc_check_endpoint **out,
+		       size_t *count)
+{
+	size_t n = *count;
+	cc_check_endpoint *list = *out;
+	int rc = 0;
+
+	if (monitored && !def->monitor)
+		return 0;
+	for (size_t i = 0; i < def->nchecks + def->ntargets && rc == 0; i++) {
+		cc_check_endpoint e;
+		deploy_target t;
+		int dup = 0;
+
+		memset(&e, 0, sizeof(e));
+		memset(&t, 0, sizeof(t));
+		if (i < def->nchecks) {
+			const cc_check *c = &def->checks[i];
+
+			if (monitored && !c->enabled)
+				continue;
+			e.host = c->host;
+			e.port = c->port;
+			e.sni = c->sni;
+			if (c->starttls && cc_starttls_parse(&e.starttls, c->starttls) < 0)
+				return CC_EINVALID;
+		} else {
+			const cc_target *tg = &def->targets[i - def->nchecks];
+
+			if ((rc = target_resolve(&t, tg, def->name)) < 0)
+				return rc;
+			if (!t.check_host || (monitored && !t.check_enabled)) {
+				target_dispose(&t);
+				continue;
+			}
+			/* The strings must outlive `t`: take them from the settings. */
+			e.target = tg->name;
+			e.host = t.check_host;
+			e.port = t.check_port;
+			e.sni = t.check_sni;
+			e.starttls = t.check_starttls;
+			e.peer = cc_node_scalar(cc_node_get(tg->settings, "peer"));
+		}
+		e.definition = def->name;
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = !strcmp(list[j].host, e.host) && list[j].port == e.port &&
+			      !strcmp(list[j].sni ? list[j].sni : "", e.sni ? e.sni : "");
+		if (!dup) {
+			cc_check_endpoint *grown = realloc(list, (n + 1) * sizeof(*grown));
+
+			if (!grown) {
+				target_dispose(&t);
+				rc = cc_error_set(CC_ERROR, "out of memory");
+				break;
+			}
+			list = grown;
+			list[n] = e;
+			/* Copies owned by the list where `t` would free them. */
+			if (i >= def->nchecks) {
+				list[n].host = t.check_host;
+				list[n].sni = t.check_sni;
+				t.check_host = t.check_sni = NULL;
+				list[n].owned = 1;
+			}
+			n++;
+		}
+		target_dispose(&t);
+	}
+	*out = list;
+	*count = n;
+	return rc;
+}
+
+void cc_check_endpoints_free(cc_check_endpoint *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (list[i].owned) {
+			free((char *)list[i].host);
+			free((char *)list[i].sni);
+		}
+	free(list);
+}
+
+/* --- judging one chain --------------------------------------------------- */
+
+typedef struct {
+	char *name;               /* as checked: DEF or DEF@PEER */
+	cc_definition *def;
+	cc_cert *current;         /* lifecycle: what should be served */
+	cc_cert **chain;
+	size_t nchain;
+} def_cache;
+
+typedef struct {
+	char *set;
+	X509_STORE *store;
+	int rc;
+	char *error;
+} store_cache;
+
+typedef struct {
+	cc_repo *repo;
+	def_cache *defs;
+	size_t ndefs;
+	store_cache *stores;
+	size_t nstores;
+} check_ctx;
+
+static def_cache *def_get(check_ctx *ctx, const char *name, const char *peer)
+{
+	char ref[300];
+	def_cache *d;
+
+	snprintf(ref, sizeof(ref), peer ? "%s@%s" : "%s", name, peer);
+	for (size_t i = 0; i < ctx->ndefs; i++)
+		if (!strcmp(ctx->defs[i].name, ref))
+			return &ctx->defs[i];
+	if (!(d = realloc(ctx->defs, (ctx->ndefs + 1) * sizeof(*d))))
+		return NULL;
+	ctx->defs = d;
+	d = &ctx->defs[ctx->ndefs++];
+	memset(d, 0, sizeof(*d));
+	d->name = strdup(ref);
+	if (ctx->repo && cc_definition_load(&d->def, ctx->repo, ref) == 0 &&
+	    d->def->mode == CC_MODE_LIFECYCLE &&
+	    cc_cert_current(&d->current, &d->chain, &d->nchain, ctx->repo, ref) < 0) {
+		d->current = NULL;
+		d->chain = NULL;
+		d->nchain = 0;
+	}
+	cc_error_clear();
+	return d;
+}
+
+static store_cache *store_get(check_ctx *ctx, const char *set)
+{
+	store_cache *s;
+
+	if (!set)
+		set = "default";
+	for (size_t i = 0; i < ctx->nstores; i++)
+		if (!strcmp(ctx->stores[i].set, set))
+			return &ctx->stores[i];
+	if (!(s = realloc(ctx->stores, (ctx->nstores + 1) * sizeof(*s))))
+		return NULL;
+	ctx->stores = s;
+	s = &ctx->stores[ctx->nstores++];
+	memset(s, 0, sizeof(*s));
+	s->set = strdup(set);
+	if ((s->rc = cc_trust_store(&s->store, ctx->repo, set, NULL)) < 0) {
+		s->error = strdup(cc_error_last());
+		cc_error_clear();
+	}
+	return s;
+}
+
+/* The weak-key and signature rules, for the leaf and each intermediate. */
+static void judge_strength(cc_check_result *r, cc_cert *const *chain, size_t n)
+{
+	int weak = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		X509 *x = cc_cert_get0_x509(chain[i]);
+		EVP_PKEY *pk = X509_get0_pubkey(x);
+		int bits = pk ? EVP_PKEY_get_bits(pk) : 0, nid = 0, pknid = 0;
+		const char *who = i == 0 ? "the certificate" : cc_cert_subject(chain[i]);
+
+		if (i > 0 && cc_cert_is_self_signed(chain[i]))
+			continue; /* a root's own signature means nothing */
+		if (pk && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA && bits < 2048) {
+			add(r, "key.rsa-too-small", CC_STATUS_CRITICAL, "%s has an RSA key of %d bits "
+			    "(at least 2048 needed)", who, bits);
+			weak = 1;
+		} else if (pk && EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC && bits < 256) {
+			add(r, "key.ec-too-small", CC_STATUS_CRITICAL, "%s has an EC key of %d bits "
+			    "(at least 256 needed)", who, bits);
+			weak = 1;
+		}
+		if (X509_get_signature_info(x, &nid, &pknid, NULL, NULL) == 1 &&
+		    (nid == NID_sha1 || nid == NID_md5 || nid == NID_md5_sha1)) {
+			add(r, nid == NID_sha1 ? "signature.sha1" : "signature.md5", CC_STATUS_CRITICAL,
+			    "%s is signed with %s", who, OBJ_nid2sn(nid));
+			weak = 1;
+		}
+	}
+	if (!weak)
+		add(r, "strength.ok", CC_STATUS_OK, "keys and signatures are strong enough");
+}
+
+static int served_has(cc_cert *const *served, size_t n, const cc_cert *want)
+{
+	for (size_t j = 1; j < n; j++)
+		if (!strcmp(cc_cert_sha256(want), cc_cert_sha256(served[j])) ||
+		    (!strcmp(cc_cert_subject(want), cc_cert_subject(served[j])) &&
+		     !strcmp(cc_cert_key_fingerprint(want), cc_cert_key_fingerprint(served[j]))))
+			return 1;
+	return 0;
+}
+
+/* Does the subject field `nid` of the leaf equal `want`? */
+static int subject_field_is(const cc_cert *leaf, int nid, const char *want)
+{
+	X509_NAME *name = X509_get_subject_name(cc_cert_get0_x509(leaf));
+	char got[256];
+
+	if (X509_NAME_get_text_by_NID(name, nid, got, sizeof(got)) < 0)
+		return 0;
+	return !strcmp(got, want);
+}
+
+static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_result *pr,
+		  cc_check_result *r)
+{
+	def_cache *d = e->definition ? def_get(ctx, e->definition, e->peer) : NULL;
+	const cc_definition *def = d ? d->def : NULL;
+	const cc_cert *leaf;
+	long long warning = def ? def->warning : 30 * 86400LL;
+	long long critical = def ? def->critical : 7 * 86400LL;
+	time_t now = time(NULL);
+	char when[32];
+
+	if (pr->rc < 0) {
+		const char *msg = pr->error ? pr->error : "the probe failed";
+		char prefix[300];
+
+		/* The result names the endpoint already. */
+		snprintf(prefix, sizeof(prefix), "%s:%u: ", e->host, e->port);
+		if (!strncmp(msg, prefix, strlen(prefix)))
+			msg += strlen(prefix);
+		add(r, pr->rc == CC_ETLS ? "tls.handshake" : "connect.failed", CC_STATUS_CRITICAL,
+		    "%s", msg);
+		return;
+	}
+	leaf = pr->chain[0];
+	r->address = cc_strdup(pr->address);
+	r->protocol = cc_strdup(pr->protocol);
+	r->cipher = cc_strdup(pr->cipher);
+	r->handshake_ms = pr->handshake_ms;
+	r->sha256 = strdup(cc_cert_sha256(leaf));
+	r->sha1 = strdup(cc_cert_sha1(leaf));
+	r->subject = strdup(cc_cert_subject(leaf));
+	r->issuer = strdup(cc_cert_issuer(leaf));
+	cc_time_rfc3339(cc_cert_not_after(leaf), when);
+	r->not_after = strdup(when);
+	r->seconds_left = (long long)(cc_cert_not_after(leaf) - now);
+	for (size_t i = 1; i < pr->nchain; i++)
+		cc_strlist_add(&r->chain, cc_cert_subject(pr->chain[i]));
+	if (e->definition && !def) {
+		add(r, "definition.unreadable", CC_STATUS_UNKNOWN, "definition %s cannot be read",
+		    e->definition);
+		return;
+	}
+	/* Validity, for every kind of check. */
+	if (cc_cert_not_before(leaf) > now) {
+		cc_time_rfc3339(cc_cert_not_before(leaf), when);
+		add(r, "validity.not-yet-valid", CC_STATUS_CRITICAL, "not valid before %s", when);
+	} else if (r->seconds_left < 0) {
+		add(r, "validity.expired", CC_STATUS_CRITICAL, "expired %lld days ago (%s)",
+		    -r->seconds_left / 86400, r->not_after);
+	} else if (r->seconds_left < critical) {
+		add(r, "validity.critical", CC_STATUS_CRITICAL, "expires in %lld days (%s)",
+		    r->seconds_left / 86400, r->not_after);
+	} else if (r->seconds_left < warning) {
+		add(r, "validity.warning", CC_STATUS_WARNING, "expires in %lld days (%s)",
+		    r->seconds_left / 86400, r->not_after);
+	} else {
+		add(r, "validity.ok", CC_STATUS_OK, "expires in %lld days (%s)",
+		    r->seconds_left / 86400, r->not_after);
+	}
+	if (d && d->current) {
+		/* Lifecycle-managed: the repository verified it; is it the one served? */
+		if (strcmp(cc_cert_sha256(leaf), cc_cert_sha256(d->current))) {
+			add(r, "deploy.not-current", CC_STATUS_CRITICAL, "serves %s (%s), not the current "
+			    "certificate %s", r->sha256, r->subject, cc_cert_sha256(d->current));
+		} else {
+			size_t missing = 0;
+
+			for (size_t i = 0; i < d->nchain; i++)
+				if (!served_has(pr->chain, pr->nchain, d->chain[i])) {
+					add(r, "chain.missing-intermediate", CC_STATUS_CRITICAL,
+					    "does not send the intermediate %s",
+					    cc_cert_subject(d->chain[i]));
+					missing++;
+				}
+			if (!missing)
+				add(r, "deploy.current", CC_STATUS_OK, "serves the current certificate "
+				    "with its intermediates");
+		}
+	} else {
+		/* Monitored: verify against the trust set, and the names. */
+		store_cache *sc = store_get(ctx, def ? def->trust_set : NULL);
+		cc_verify_result vr;
+		const char *name = e->sni;
+
+		if (!sc || sc->rc < 0) {
+			add(r, "chain.trust-set", CC_STATUS_UNKNOWN, "trust set unusable: %s",
+			    sc && sc->error ? sc->error : "out of memory");
+		} else if (cc_verify_chain_store(sc->store, sc->set, leaf, pr->chain + 1,
+						 pr->nchain - 1, 0, &vr) < 0) {
+			add(r, "chain.untrusted", CC_STATUS_CRITICAL, "%s", cc_error_last());
+			cc_error_clear();
+			cc_verify_result_dispose(&vr);
+		} else {
+			if (vr.fetched)
+				add(r, "chain.missing-intermediate", CC_STATUS_WARNING, "does not send "
+				    "the intermediate %s (fetched from %s)",
+				    vr.missing_issuer ? vr.missing_issuer : "?",
+				    vr.aia_url ? vr.aia_url : "its CA issuers URL");
+			else
+				add(r, "chain.trusted", CC_STATUS_OK, "the chain verifies against trust "
+				    "set %s", sc->set);
+			cc_verify_result_dispose(&vr);
+		}
+		if (!name && !cc_ip_valid(e->host))
+			name = e->host;
+		if (name) {
+			if (X509_check_host(cc_cert_get0_x509(leaf), name, 0,
+					    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL) != 1)
+				add(r, "name.mismatch", CC_STATUS_CRITICAL, "not valid for %s", name);
+			else
+				add(r, "name.ok", CC_STATUS_OK, "valid for %s", name);
+		} else if (X509_check_ip_asc(cc_cert_get0_x509(leaf), e->host, 0) != 1) {
+			add(r, "name.mismatch", CC_STATUS_CRITICAL, "not valid for %s", e->host);
+		}
+		if (def) {
+			const struct {
+				int nid;
+				const char *want, *what;
+			} fields[] = {
+				{ NID_commonName, def->subject.cn, "common name" },
+				{ NID_organizationName, def->subject.o, "organization" },
+				{ NID_countryName, def->subject.c, "country" },
+			};
+			int bad = 0;
+
+			for (size_t i = 0; i < CC_ARRAY_SIZE(fields); i++)
+				if (fields[i].want && !subject_field_is(leaf, fields[i].nid, fields[i].want)) {
+					add(r, "subject.mismatch", CC_STATUS_WARNING, "the %s is not '%s' "
+					    "(subject %s)", fields[i].what, fields[i].want, r->subject);
+					bad = 1;
+				}
+			if (!bad)
+				add(r, "subject.ok", CC_STATUS_OK, "the subject is the definition's");
+		}
+	}
+	judge_strength(r, pr->chain, pr->nchain);
+}
+
+/* The summary: the worst finding, or "expires in N days". */
+static void summarize(cc_check_result *r)
+{
+	const cc_finding *pick = NULL;
+
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (r->findings[i].status == r->status && (!pick || r->status != CC_STATUS_OK))
+			if (!pick || pick->status != r->status)
+				pick = &r->findings[i];
+	if (r->status == CC_STATUS_OK) {
+		for (size_t i = 0; i < r->nfindings; i++)
+			if (!strncmp(r->findings[i].rule, "validity.", 9))
+				pick = &r->findings[i];
+	}
+	r->summary = cc_strdup(pick ? pick->message : "no result");
+}
+
+typedef struct {
+	const cc_check_options *opts;
+	size_t done, total;
+} progress_ctx;
+
+static void on_probe(size_t index, const cc_probe_result *res, void *payload)
+{
+	progress_ctx *p = payload;
+
+	(void)index;
+	(void)res;
+	p->done++;
+	if (p->opts->progress)
+		p->opts->progress(p->done, p->total, p->opts->payload);
+}
+
+int cc_check_run(cc_repo *repo, const cc_check_endpoint *endpoints, size_t n,
+		 const cc_check_options *opts, cc_check_result *results)
+{
+	static const cc_check_options defaults = CC_CHECK_OPTIONS_INIT;
+	cc_probe *probes = calloc(n ? n : 1, sizeof(*probes));
+	cc_probe_result *pres = calloc(n ? n : 1, sizeof(*pres));
+	check_ctx ctx;
+	progress_ctx pc;
+	char now[32];
+	int rc;
+
+	if (!opts)
+		opts = &defaults;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.repo = repo;
+	pc.opts = opts;
+	pc.done = 0;
+	pc.total = n;
+	if (!probes || !pres) {
+		free(probes);
+		free(pres);
+		return cc_error_set(CC_ERROR, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const cc_check_endpoint *e = &endpoints[i];
+		def_cache *d = e->definition ? def_get(&ctx, e->definition, e->peer) : NULL;
+		const char *sni = e->sni;
+
+		/* A definition's endpoint given as an address asks for its name. */
+		if (!sni && cc_ip_valid(e->host) && d && d->def) {
+			if (d->def->subject.cn && cc_dns_name_valid(d->def->subject.cn, 0))
+				sni = d->def->subject.cn;
+			else if (d->def->sans.dns.count)
+				sni = d->def->sans.dns.items[0];
+		}
+		if (!sni && !cc_ip_valid(e->host))
+			sni = e->host;
+		probes[i].host = e->host;
+		probes[i].port = e->port;
+		probes[i].sni = sni;
+		probes[i].starttls = e->starttls;
+		probes[i].alpn = opts->alpn;
+		probes[i].timeout_ms = opts->timeout_ms;
+	}
+	rc = cc_probe_run(probes, n, opts->concurrency, 0, pres, on_probe, &pc);
+	cc_time_now_rfc3339(now);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const cc_check_endpoint *e = &endpoints[i];
+		cc_check_result *r = &results[i];
+
+		memset(r, 0, sizeof(*r));
+		r->definition = e->peer ? NULL : cc_strdup(e->definition);
+		if (e->peer) {
+			cc_buf ref = CC_BUF_INIT;
+
+			cc_buf_printf(&ref, "%s@%s", e->definition, e->peer);
+			r->definition = cc_buf_detach(&ref);
+		}
+		r->target = cc_strdup(e->target);
+		r->host = cc_strdup(e->host);
+		r->port = e->port;
+		r->sni = cc_strdup(probes[i].sni);
+		r->starttls = e->starttls ? strdup(cc_starttls_name(e->starttls)) : NULL;
+		r->time = strdup(now);
+		judge(&ctx, e, &pres[i], r);
+		summarize(r);
+	}
+	for (size_t i = 0; i < n; i++)
+		cc_probe_result_dispose(&pres[i]);
+	for (size_t i = 0; i < ctx.ndefs; i++) {
+		free(ctx.defs[i].name);
+		cc_definition_free(ctx.defs[i].def);
+		cc_cert_free(ctx.defs[i].current);
+		cc_cert_list_free(ctx.defs[i].chain, ctx.defs[i].nchain);
+	}
+	for (size_t i = 0; i < ctx.nstores; i++) {
+		free(ctx.stores[i].set);
+		free(ctx.stores[i].error);
+		X509_STORE_free(ctx.stores[i].store);
+	}
+	free(ctx.defs);
+	free(ctx.stores);
+	free(probes);
+	free(pres);
+	return rc;
+}
+
+/* --- JSON and records ----------------------------------------------------- */
+
+cc_json *cc_check_result_to_json(const cc_check_result *r)
+{
+	cc_json *o = cc_json_object(), *f = cc_json_array(), *chain = cc_json_array();
+	int rc = 0;
+
+	if (!o || !f || !chain) {
+		cc_json_free(o);
+		cc_json_free(f);
+		cc_json_free(chain);
+		return NULL;
+	}
+	rc |= cc_json_set_str(o, "definition", r->definition);
+	rc |= cc_json_set_str(o, "target", r->target);
+	rc |= cc_json_set_str(o, "host", r->host);
+	rc |= cc_json_set_int(o, "port", r->port);
+	rc |= cc_json_set_str(o, "sni", r->sni);
+	rc |= cc_json_set_str(o, "starttls", r->starttls);
+	rc |= cc_json_set_str(o, "time", r->time);
+	rc |= cc_json_set_str(o, "status", cc_status_name(r->status));
+	rc |= cc_json_set_str(o, "summary", r->summary);
+	rc |= cc_json_set_str(o, "address", r->address);
+	rc |= cc_json_set_str(o, "protocol", r->protocol);
+	rc |= cc_json_set_str(o, "cipher", r->cipher);
+	rc |= cc_json_set_str(o, "sha256", r->sha256);
+	rc |= cc_json_set_str(o, "sha1", r->sha1);
+	rc |= cc_json_set_str(o, "subject", r->subject);
+	rc |= cc_json_set_str(o, "issuer", r->issuer);
+	rc |= cc_json_set_str(o, "not_after", r->not_after);
+	if (r->not_after)
+		rc |= cc_json_set_int(o, "days_left", r->seconds_left / 86400);
+	else
+		rc |= cc_json_set(o, "days_left", cc_json_null());
+	for (size_t i = 0; i < r->chain.count; i++)
+		rc |= cc_json_append_str(chain, r->chain.items[i]);
+	rc |= cc_json_set(o, "chain", chain);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		cc_json *x = cc_json_object();
+
+		rc |= cc_json_set_str(x, "rule", r->findings[i].rule);
+		rc |= cc_json_set_str(x, "status", cc_status_name(r->findings[i].status));
+		rc |= cc_json_set_str(x, "message", r->findings[i].message);
+		rc |= cc_json_append(f, x);
+	}
+	rc |= cc_json_set(o, "findings", f);
+	rc |= cc_json_set_int(o, "handshake_ms", r->handshake_ms);
+	if (rc) {
+		cc_json_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int record_format(const char *def, const cc_check_result *results, size_t n, cc_buf *out)
+{
+	cc_yaml_writer *w = NULL;
+	cc_status worst = CC_STATUS_OK;
+	char num[32];
+	int rc, first = 1;
+
+	for (size_t i = 0; i < n; i++)
+		if (results[i].definition && !strcmp(results[i].definition, def)) {
+			worst = first ? results[i].status : cc_status_worse(worst, results[i].status);
+			first = 0;
+		}
+	cc_buf_puts(out, "# certctl check results; see certctl-repository(5).\n");
+	if ((rc = cc_yaml_writer_new(&w, out)) < 0)
+		return rc;
+	rc = cc_yaml_map_start(w);
+	rc = rc ? rc : cc_yaml_put(w, "definition", def);
+	rc = rc ? rc : cc_yaml_put(w, "status", cc_status_name(worst));
+	rc = rc ? rc : cc_yaml_key(w, "endpoints");
+	rc = rc ? rc : cc_yaml_seq_start(w, 0);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const cc_check_result *r = &results[i];
+
+		if (!r->definition || strcmp(r->definition, def))
+			continue;
+		rc = cc_yaml_map_start(w);
+		rc = rc ? rc : cc_yaml_put(w, "host", r->host);
+		snprintf(num, sizeof(num), "%u", r->port);
+		rc = rc ? rc : cc_yaml_key(w, "port");
+		rc = rc ? rc : cc_yaml_plain(w, num);
+		rc = rc ? rc : cc_yaml_put(w, "sni", r->sni);
+		rc = rc ? rc : cc_yaml_put(w, "starttls", r->starttls);
+		rc = rc ? rc : cc_yaml_put(w, "target", r->target);
+		rc = rc ? rc : cc_yaml_put(w, "time", r->time);
+		rc = rc ? rc : cc_yaml_put(w, "status", cc_status_name(r->status));
+		rc = rc ? rc : cc_yaml_put(w, "summary", r->summary);
+		rc = rc ? rc : cc_yaml_put(w, "sha256", r->sha256);
+		rc = rc ? rc : cc_yaml_put(w, "sha1", r->sha1);
+		rc = rc ? rc : cc_yaml_put(w, "subject", r->subject);
+		rc = rc ? rc : cc_yaml_put(w, "issuer", r->issuer);
+		rc = rc ? rc : cc_yaml_put(w, "not_after", r->not_after);
+		rc = rc ? rc : cc_yaml_put_list(w, "chain", &r->chain, 0);
+		if (rc == 0 && r->nfindings) {
+			rc = cc_yaml_key(w, "findings");
+			rc = rc ? rc : cc_yaml_seq_start(w, 0);
+			for (size_t k = 0; k < r->nfindings && rc == 0; k++) {
+				rc = cc_yaml_map_start(w);
+				rc = rc ? rc : cc_yaml_put(w, "rule", r->findings[k].rule);
+				rc = rc ? rc : cc_yaml_put(w, "status",
+							   cc_status_name(r->findings[k].status));
+				rc = rc ? rc : cc_yaml_put(w, "message", r->findings[k].message);
+				rc = rc ? rc : cc_yaml_map_end(w);
+			}
+			rc = rc ? rc : cc_yaml_seq_end(w);
+		}
+		rc = rc ? rc : cc_yaml_map_end(w);
+	}
+	rc = rc ? rc : cc_yaml_seq_end(w);
+	rc = rc ? rc : cc_yaml_map_end(w);
+	rc = rc ? rc : cc_yaml_writer_finish(w);
+	cc_yaml_writer_free(w);
+	return rc;
+}
+
+int cc_check_record(cc_repo *repo, const cc_check_result *results, size_t n)
+{
+	cc_strlist defs = CC_STRLIST_INIT;
+	size_t counts[4] = { 0, 0, 0, 0 }, recorded = 0;
+	cc_buf text = CC_BUF_INIT, rel = CC_BUF_INIT, summary = CC_BUF_INIT;
+	cc_txn *txn = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (results[i].definition) {
+			if (!cc_strlist_contains(&defs, results[i].definition))
+				cc_strlist_add(&defs, results[i].definition);
+			counts[results[i].status]++;
+			recorded++;
+		}
+	if (!defs.count)
+		goto done;
+	if ((rc = cc_txn_begin(&txn, repo, "check")) < 0)
+		goto done;
+	for (size_t d = 0; d < defs.count && rc == 0; d++) {
+		cc_buf_clear(&text);
+		cc_buf_clear(&rel);
+		if ((rc = record_format(defs.items[d], results, n, &text)) < 0 ||
+		    (rc = cc_buf_printf(&rel, "monitor/%s.yaml", defs.items[d])) < 0 ||
+		    (rc = cc_txn_write(txn, rel.ptr, text.ptr, text.size, 0644)) < 0)
+			break;
+		if (defs.count <= 20)
+			rc = cc_txn_trailer(txn, "Certctl-Definition", defs.items[d]);
+	}
+	if (rc < 0) {
+		cc_txn_abort(txn);
+		goto done;
+	}
+	cc_buf_printf(&summary, "check: %zu endpoint%s of %zu definition%s: ", recorded,
+		      recorded == 1 ? "" : "s", defs.count, defs.count == 1 ? "" : "s");
+	{
+		int any = 0;
+		const cc_status order[] = { CC_STATUS_CRITICAL, CC_STATUS_WARNING, CC_STATUS_UNKNOWN,
+					    CC_STATUS_OK };
+
+		for (size_t k = 0; k < 4; k++)
+			if (counts[order[k]]) {
+				cc_buf_printf(&summary, "%s%zu %s", any ? ", " : "", counts[order[k]],
+					      cc_status_name(order[k]));
+				any = 1;
+			}
+	}
+	rc = cc_txn_commit(txn, summary.ptr, NULL);
+done:
+	cc_strlist_dispose(&defs);
+	cc_buf_dispose(&text);
+	cc_buf_dispose(&rel);
+	cc_buf_dispose(&summary);
+	return rc;
+}
+
+int cc_check_last(cc_repo *repo, const char *definition, cc_check_result **out, size_t *count)
+{
+	cc_buf rel = CC_BUF_INIT, abs = CC_BUF_INIT;
+	cc_node *root = NULL;
+	const cc_node *eps;
+	cc_check_result *list = NULL;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = cc_buf_printf(&rel, "monitor/%s.yaml", definition)) < 0 ||
+	    (rc = cc_repo_path(repo, rel.ptr, &abs)) < 0)
+		goto done;
+	if (!cc_fs_exists(abs.ptr)) {
+		rc = cc_error_set(CC_ENOTFOUND, "%s has not been checked", definition);
+		goto done;
+	}
+	if ((rc = cc_node_load(&root, abs.ptr, rel.ptr)) < 0)
+		goto done;
+	eps = cc_node_get(root, "endpoints");
+	if (eps && cc_node_count(eps) && !(list = calloc(cc_node_count(eps), sizeof(*list)))) {
+		rc = cc_error_set(CC_ERROR, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; eps && i < cc_node_count(eps); i++) {
+		const cc_node *e = cc_node_at(eps, i), *f = cc_node_get(e, "findings");
+		cc_check_result *r = &list[n++];
+		unsigned long port = 0;
+
+		r->definition = strdup(definition);
+		r->host = cc_strdup(cc_node_scalar(cc_node_get(e, "host")));
+		if (cc_node_get(e, "port") && cc_node_uint(cc_node_get(e, "port"), 65535, &port) < 0)
+			cc_error_clear();
+		r->port = (unsigned)port;
+		r->sni = cc_strdup(cc_node_scalar(cc_node_get(e, "sni")));
+		r->starttls = cc_strdup(cc_node_scalar(cc_node_get(e, "starttls")));
+		r->target = cc_strdup(cc_node_scalar(cc_node_get(e, "target")));
+		r->time = cc_strdup(cc_node_scalar(cc_node_get(e, "time")));
+		if (status_parse(cc_node_scalar(cc_node_get(e, "status")), &r->status) < 0)
+			r->status = CC_STATUS_UNKNOWN;
+		r->summary = cc_strdup(cc_node_scalar(cc_node_get(e, "summary")));
+		r->sha256 = cc_strdup(cc_node_scalar(cc_node_get(e, "sha256")));
+		r->sha1 = cc_strdup(cc_node_scalar(cc_node_get(e, "sha1")));
+		r->subject = cc_strdup(cc_node_scalar(cc_node_get(e, "subject")));
+		r->issuer = cc_strdup(cc_node_scalar(cc_node_get(e, "issuer")));
+		r->not_after = cc_strdup(cc_node_scalar(cc_node_get(e, "not_after")));
+		for (size_t k = 0; f && k < cc_node_count(f); k++) {
+			const cc_node *x = cc_node_at(f, k);
+			cc_status st;
+
+			if (status_parse(cc_node_scalar(cc_node_get(x, "status")), &st) < 0)
+				st = CC_STATUS_UNKNOWN;
+			add(r, cc_node_scalar(cc_node_get(x, "rule")) ?
+			    cc_node_scalar(cc_node_get(x, "rule")) : "?", st, "%s",
+			    cc_node_scalar(cc_node_get(x, "message")) ?
+			    cc_node_scalar(cc_node_get(x, "message")) : "");
+		}
+	}
+	*out = list;
+	*count = n;
+	list = NULL;
+done:
+	cc_check_results_free(list, n);
+	cc_node_free(root);
+	cc_buf_dispose(&rel);
+	cc_buf_dispose(&abs);
+	return rc;
+}
