@@ -135,5 +135,6 @@ int cmd_issue(int argc, char **argv);
 int cmd_deploy(int argc, char **argv);
 int cmd_deployments(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 
 #endif

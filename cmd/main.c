@@ -26,6 +26,7 @@ static const struct cmd_spec commands[] = {
 	{ "current", cmd_current, "show or switch a definition's current certificate" },
 	{ "requests", cmd_requests, "list acquisition requests" },
 	{ "check", cmd_check, "check what servers present (monitoring-plugin exit codes)" },
+	{ "monitor", cmd_monitor, "check everything monitored, renew and deploy what is due (cron)" },
 	{ "deploy", cmd_deploy, "install certificates on servers, reload, check, roll back" },
 	{ "deployments", cmd_deployments, "list deployment processes and their states" },
 	{ "revoke", cmd_revoke, "revoke a definition's certificate at its CA (built-in or ACME)" },

@@ -131,4 +131,45 @@ typedef struct {
 int cc_deploy(cc_repo *repo, const char *def, const cc_deploy_options *opts,
 	      cc_deployment ***out, size_t *count);
 
+/*
+ * Unattended renewal (certctl monitor): for a lifecycle-managed definition
+ * with an unattended process, inside its renewal window (or without a
+ * current certificate), acquire a new certificate from its provider and
+ * deploy it to the targets marked `auto`; outside the window, deploy the
+ * current certificate to auto targets that do not have it yet.
+ */
+typedef enum {
+	CC_RENEW_SKIPPED = 0, /* not lifecycle-managed and unattended */
+	CC_RENEW_NOT_DUE,     /* outside the renewal window, nothing pending */
+	CC_RENEW_RENEWED,     /* a new certificate is current (no auto targets) */
+	CC_RENEW_DEPLOYED,    /* ... and deployed */
+	CC_RENEW_WAITING,     /* started; a manual CA must sign the CSR */
+	CC_RENEW_FAILED,      /* stopped; the state is kept for the next run */
+} cc_renew_action;
+
+const char *cc_renew_action_name(cc_renew_action action);
+
+typedef struct {
+	char *definition;
+	cc_renew_action action;
+	char *message;
+	char *request, *cert;   /* the request and certificate involved */
+	size_t deploy_failed;
+} cc_renew_result;
+
+void cc_renew_result_dispose(cc_renew_result *r);
+
+typedef struct {
+	unsigned version;
+	int dry_run;  /* say what is due, do nothing */
+	int force;    /* renew even outside the window */
+} cc_renew_options;
+
+#define CC_RENEW_OPTIONS_VERSION 1
+#define CC_RENEW_OPTIONS_INIT { CC_RENEW_OPTIONS_VERSION, 0, 0 }
+
+/* One definition's step; what happened is in `r` (0 unless it could not run). */
+int cc_renew(cc_repo *repo, const char *definition, const cc_renew_options *opts,
+	     cc_renew_result *r);
+
 #endif
