@@ -104,6 +104,9 @@ install: $(O)/certctl
 	install -d $(DESTDIR)$(EXAMPLEDIR)/deploy/hooks
 	install -m 0644 contrib/deploy/README contrib/deploy/*.yaml $(DESTDIR)$(EXAMPLEDIR)/deploy/
 	install -m 0755 contrib/deploy/hooks/*.sh $(DESTDIR)$(EXAMPLEDIR)/deploy/hooks/
+	install -d $(DESTDIR)$(EXAMPLEDIR)/systemd $(DESTDIR)$(EXAMPLEDIR)/cron
+	install -m 0644 contrib/systemd/*.service contrib/systemd/*.timer $(DESTDIR)$(EXAMPLEDIR)/systemd/
+	install -m 0644 contrib/cron/certctl $(DESTDIR)$(EXAMPLEDIR)/cron/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/certctl $(DESTDIR)$(BASHCOMPDIR)/certctl $(DESTDIR)$(ZSHCOMPDIR)/_certctl
