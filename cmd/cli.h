@@ -136,5 +136,6 @@ int cmd_deploy(int argc, char **argv);
 int cmd_deployments(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
 
 #endif

@@ -116,7 +116,7 @@ int cmd_monitor(int argc, char **argv)
 {
 	const char *prometheus = NULL, *shard = NULL;
 	unsigned long timeout = 10, concurrency = 64;
-	int no_renew = 0, dry = 0, json = 0, first, rc;
+	int no_renew = 0, no_notify = 0, notified = 0, dry = 0, json = 0, first, rc;
 	unsigned shard_i = 0, shard_n = 1;
 	cc_repo *repo = NULL;
 	cc_strlist names = CC_STRLIST_INIT, mine = CC_STRLIST_INIT;
@@ -131,6 +131,7 @@ int cmd_monitor(int argc, char **argv)
 		OPT_NUM(0, "concurrency", &concurrency, "N", "endpoints checked at once (default 64)"),
 		OPT_NUM(0, "timeout", &timeout, "SECONDS", "time limit per endpoint (default 10)"),
 		OPT_BOOL(0, "no-renew", &no_renew, "check only: no unattended renewal or deployment"),
+		OPT_BOOL(0, "no-notify", &no_notify, "send no notification"),
 		OPT_BOOL('n', "dry-run", &dry, "check without recording; say what renewal would do"),
 		OPT_STR(0, "prometheus", &prometheus, "FILE", "write a node-exporter textfile"),
 		OPT_STR(0, "shard", &shard, "I/N", "take the I-th of N shares of the definitions "
@@ -140,8 +141,8 @@ int cmd_monitor(int argc, char **argv)
 	};
 
 	rc = cli_parse(argc, argv, options,
-		       "certctl monitor [--concurrency N] [--timeout S] [--no-renew] [--dry-run] "
-		       "[--prometheus FILE] [--shard I/N] [--json]",
+		       "certctl monitor [--concurrency N] [--timeout S] [--no-renew] [--no-notify] "
+		       "[--dry-run] [--prometheus FILE] [--shard I/N] [--json]",
 		       "Check every monitored endpoint, record the results, renew and deploy what "
 		       "is due for unattended definitions. Exit status: 0 OK, 1 WARNING, "
 		       "2 CRITICAL, 3 UNKNOWN.", &first);
@@ -237,6 +238,10 @@ int cmd_monitor(int argc, char **argv)
 			}
 		}
 	}
+	if (!dry && !no_notify && cc_notify_monitor(repo, res, neps, ren, nren, &notified) < 0) {
+		fprintf(stderr, "certctl: notification: %s\n", cc_error_last());
+		worst = cc_status_worse(worst, CC_STATUS_UNKNOWN);
+	}
 	if (prometheus && write_prometheus(prometheus, res, neps, ren, nren))
 		worst = cc_status_worse(worst, CC_STATUS_UNKNOWN);
 	if (json) {
@@ -258,6 +263,7 @@ int cmd_monitor(int argc, char **argv)
 		}
 		cc_json_set(out, "checks", checks);
 		cc_json_set(out, "renewals", renewals);
+		cc_json_set_bool(out, "notified", notified);
 		cli_print_json(out);
 	} else {
 		for (size_t i = 0; i < neps; i++) {
@@ -277,9 +283,10 @@ int cmd_monitor(int argc, char **argv)
 			       ren[i].definition, ren[i].message ? ren[i].message : "");
 		}
 		if (!cli.quiet)
-			printf("monitor: %zu endpoint%s of %zu definition%s checked%s: %s\n", neps,
+			printf("monitor: %zu endpoint%s of %zu definition%s checked%s: %s%s\n", neps,
 			       neps == 1 ? "" : "s", ndefs, ndefs == 1 ? "" : "s",
-			       shard ? " (this shard)" : "", cc_status_name(worst));
+			       shard ? " (this shard)" : "", cc_status_name(worst),
+			       notified ? "; notification sent" : "");
 	}
 	rc = worst == CC_STATUS_OK ? 0 : worst == CC_STATUS_WARNING ? 1 :
 	     worst == CC_STATUS_CRITICAL ? 2 : 3;

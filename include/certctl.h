@@ -26,5 +26,6 @@
 #include "certctl/probe.h"
 #include "certctl/deploy.h"
 #include "certctl/check.h"
+#include "certctl/notify.h"
 
 #endif
