@@ -27,5 +27,6 @@
 #include "certctl/deploy.h"
 #include "certctl/check.h"
 #include "certctl/notify.h"
+#include "certctl/status.h"
 
 #endif

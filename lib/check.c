@@ -61,6 +61,8 @@ void cc_check_result_dispose(cc_check_result *r)
 
 void cc_check_results_free(cc_check_result *results, size_t count)
 {
+	if (!results)
+		return;
 	for (size_t i = 0; i < count; i++)
 		cc_check_result_dispose(&results[i]);
 	free(results);
