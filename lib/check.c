@@ -228,9 +228,10 @@ static def_cache *def_get(check_ctx *ctx, const char *name, const char *peer)
 static store_cache *store_get(check_ctx *ctx, const char *set)
 {
 	store_cache *s;
+	char def[129];
 
 	if (!set)
-		set = "default";
+		set = cc_trust_default(ctx->repo, def);
 	for (size_t i = 0; i < ctx->nstores; i++)
 		if (!strcmp(ctx->stores[i].set, set))
 			return &ctx->stores[i];

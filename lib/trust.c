@@ -90,18 +90,25 @@ int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *cou
 	cc_strlist ids = CC_STRLIST_INIT, cas = CC_STRLIST_INIT;
 	cc_buf rel = CC_BUF_INIT;
 	const char *bundle;
+	char def[129];
+	cc_trust_info info;
 	size_t added = 0;
 	int rc = 0;
 
 	*out = NULL;
+	memset(&info, 0, sizeof(info));
 	if (!store)
 		return cc_error_set(CC_ERROR, "out of memory");
 	if (!set)
-		set = "default";
+		set = cc_trust_default(repo, def);
 	/* Outside a repository: the bundle alone. */
 	if (repo && (rc = cc_trust_list(repo, set, &ids)) < 0)
 		goto done;
+	/* The set's record names its bundle; else the configuration. */
 	bundle = cc_trust_bundle(repo, set);
+	if (repo && cc_trust_info_load(repo, set, &info) == 0 && info.has_record)
+		bundle = info.bundle && *info.bundle ? info.bundle : NULL;
+	cc_error_clear();
 	if (bundle && cc_fs_exists(bundle)) {
 		if (X509_STORE_load_file(store, bundle) != 1) {
 			rc = cc_error_openssl(CC_EINVALID, "trust set '%s': cannot read bundle '%s'", set,
@@ -128,6 +135,7 @@ int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *cou
 		}
 	}
 done:
+	cc_trust_info_dispose(&info);
 	cc_strlist_dispose(&ids);
 	cc_strlist_dispose(&cas);
 	cc_buf_dispose(&rel);

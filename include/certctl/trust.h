@@ -22,6 +22,38 @@ int cc_trust_add(cc_txn *txn, const char *set, const cc_cert *cert);
 /* Remove certificate `id` from `set`; CC_ENOTFOUND when it is not there. */
 int cc_trust_remove(cc_txn *txn, const char *set, const char *id);
 
+/* A set as recorded (trust/<set>/set.yaml) and as its bundle is now. */
+typedef struct {
+	char *set;
+	int is_default;
+	int has_record;          /* created or merged by certctl */
+	char *bundle;            /* the bundle file; "" for none */
+	char *recorded_sha256;   /* of the bundle when last merged */
+	char *current_sha256;    /* of the bundle now (NULL: unreadable) */
+	int bundle_changed;      /* both known and different: merge again */
+	char *merged;            /* when */
+	cc_strlist fingerprints; /* the bundle's CAs when last merged */
+	cc_strlist user_cas;     /* ids of the CAs stored in the repository */
+} cc_trust_info;
+
+int cc_trust_info_load(cc_repo *repo, const char *set, cc_trust_info *info);
+void cc_trust_info_dispose(cc_trust_info *info);
+/* The default set's name into `out` (trust/default, else the configuration's
+ * defaults.trust_set, else "default"); returns `out`. */
+const char *cc_trust_default(cc_repo *repo, char out[129]);
+/* Every set: those in trust/ and the default. */
+int cc_trust_sets(cc_repo *repo, cc_strlist *out);
+/* A new set with `bundle` (NULL: the system's; "": none) recorded; CC_EEXISTS. */
+int cc_trust_create(cc_txn *txn, const char *set, const char *bundle, size_t *count);
+/* Record the set's bundle (or `bundle`, to change it) as it is now; the
+ * subjects of CAs added and the fingerprints of those removed since the
+ * last record go to `added` / `removed`. */
+int cc_trust_merge(cc_txn *txn, const char *set, const char *bundle, cc_strlist *added,
+		   cc_strlist *removed, size_t *count);
+int cc_trust_set_default(cc_txn *txn, const char *set);
+/* Remove a set (its record and CAs); not the default, not one in use. */
+int cc_trust_delete(cc_txn *txn, const char *set);
+
 typedef struct {
 	int verified;
 	cc_cert **chain;       /* the intermediates to serve, nearest first */
