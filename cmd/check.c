@@ -53,9 +53,9 @@ static void print_plugin(const cc_check_result *res, size_t n, cc_status worst,
 	       cc_status_name(worst), n, n == 1 ? "" : "s", counts[CC_STATUS_CRITICAL],
 	       counts[CC_STATUS_WARNING], counts[CC_STATUS_UNKNOWN], counts[CC_STATUS_OK]);
 	if (pick && worst != CC_STATUS_OK)
-		printf("; %s%s%s:%u %s", pick->definition ? pick->definition : "",
-		       pick->definition ? " " : "", pick->host, pick->port,
-		       pick->summary ? pick->summary : "");
+		printf(strchr(pick->host, ':') ? "; %s%s[%s]:%u %s" : "; %s%s%s:%u %s",
+		       pick->definition ? pick->definition : "", pick->definition ? " " : "",
+		       pick->host, pick->port, pick->summary ? pick->summary : "");
 	printf(" | critical=%zu warning=%zu unknown=%zu ok=%zu", counts[CC_STATUS_CRITICAL],
 	       counts[CC_STATUS_WARNING], counts[CC_STATUS_UNKNOWN], counts[CC_STATUS_OK]);
 	for (size_t i = 0; i < n; i++) {
@@ -64,8 +64,9 @@ static void print_plugin(const cc_check_result *res, size_t n, cc_status worst,
 		if (!res[i].not_after)
 			continue;
 		label(l, sizeof(l), &res[i]);
-		printf(" %s_days=%lld;%lld;%lld", l, res[i].seconds_left / 86400, warn_days,
-		       crit_days);
+		printf(" %s_days=%lld;%lld;%lld", l, res[i].seconds_left / 86400,
+		       res[i].warning ? res[i].warning / 86400 : warn_days,
+		       res[i].critical ? res[i].critical / 86400 : crit_days);
 	}
 	printf("\n");
 }
@@ -74,7 +75,7 @@ int cmd_check(int argc, char **argv)
 {
 	const char *sni = NULL, *starttls = NULL, *alpn = NULL;
 	unsigned long timeout = 10, concurrency = 64;
-	int json = 0, plugin = 0, no_record = 0, first, rc;
+	int json = 0, plugin = 0, plugin_said = 0, no_record = 0, first, rc;
 	cc_repo *repo = NULL;
 	cc_check_endpoint *eps = NULL;
 	size_t neps = 0;
@@ -85,6 +86,7 @@ int cmd_check(int argc, char **argv)
 	cc_check_options opts = CC_CHECK_OPTIONS_INIT;
 	cc_status worst = CC_STATUS_OK;
 	cc_starttls proto = CC_STARTTLS_NONE;
+	size_t broken = 0;
 	const struct cli_opt options[] = {
 		OPT_HEADING("connection (for HOST:PORT operands)"),
 		OPT_STR(0, "sni", &sni, "NAME", "TLS server name (default: the host when it is a "
@@ -121,6 +123,20 @@ int cmd_check(int argc, char **argv)
 		cli_lib_error();
 		return EXIT_PLUGIN_UNKNOWN;
 	}
+	/* ALPN: comma-separated protocol names of 1 to 255 bytes. */
+	for (const char *p = alpn; p && *p;) {
+		size_t l = strcspn(p, ",");
+
+		if (l == 0 || l > 255) {
+			cli_usage_error("check", "--alpn is a list such as h2,http/1.1");
+			return EXIT_PLUGIN_UNKNOWN;
+		}
+		p += l + (p[l] == ',');
+		if (p[-1] == ',' && !*p) {
+			cli_usage_error("check", "--alpn is a list such as h2,http/1.1");
+			return EXIT_PLUGIN_UNKNOWN;
+		}
+	}
 	/* Definitions need the repository; bare endpoints do not. */
 	{
 		int need_repo = first == argc;
@@ -154,9 +170,10 @@ int cmd_check(int argc, char **argv)
 			cc_definition *def = NULL, **grown;
 
 			if (cc_definition_load(&def, repo, names.items[i]) < 0) {
+				/* One broken definition does not hide the others. */
 				cli_lib_error();
-				cc_strlist_dispose(&names);
-				goto unknown;
+				broken++;
+				continue;
 			}
 			if (!(grown = realloc(defs, (ndefs + 1) * sizeof(*defs)))) {
 				cc_definition_free(def);
@@ -221,10 +238,11 @@ int cmd_check(int argc, char **argv)
 		}
 	}
 	if (!neps) {
-		if (plugin)
+		if (plugin) {
 			printf("CERTCTL UNKNOWN - nothing to check: no definition has a monitored "
 			       "endpoint\n");
-		else
+			plugin_said = 1;
+		} else
 			cli_error("nothing to check: no definition has a monitored endpoint");
 		goto unknown;
 	}
@@ -243,6 +261,8 @@ int cmd_check(int argc, char **argv)
 	}
 	for (size_t i = 0; i < neps; i++)
 		worst = i ? cc_status_worse(worst, res[i].status) : res[i].status;
+	if (broken)
+		worst = cc_status_worse(worst, CC_STATUS_UNKNOWN);
 	if (repo && !no_record && cc_check_record(repo, res, neps) < 0)
 		fprintf(stderr, "certctl: the results were not recorded: %s\n", cc_error_last());
 	if (json) {
@@ -281,6 +301,10 @@ int cmd_check(int argc, char **argv)
 	goto done;
 unknown:
 	rc = EXIT_PLUGIN_UNKNOWN;
+	/* A plugin always says something on its one line. */
+	if (plugin && !plugin_said)
+		printf("CERTCTL UNKNOWN - %s\n", *cc_error_last() ? cc_error_last() :
+		       "the check could not run (see the error above)");
 done:
 	if (res)
 		for (size_t i = 0; i < neps; i++)

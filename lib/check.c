@@ -50,6 +50,7 @@ void cc_check_result_dispose(cc_check_result *r)
 	free(r->address);
 	free(r->protocol);
 	free(r->cipher);
+	free(r->alpn);
 	free(r->sha256);
 	free(r->sha1);
 	free(r->subject);
@@ -94,7 +95,7 @@ static void add(cc_check_result *r, const char *rule, cc_status status, const ch
 int cc_check_endpoints(const cc_definition *def, int monitored, cc_check_endpoint **out,
 		       size_t *count)
 {
-	size_t n = *count;
+	size_t n = *count, start = *count;
 	cc_check_endpoint *list = *out;
 	int rc = 0;
 
@@ -115,13 +116,13 @@ int cc_check_endpoints(const cc_definition *def, int monitored, cc_check_endpoin
 			e.host = c->host;
 			e.port = c->port;
 			e.sni = c->sni;
-			if (c->starttls && cc_starttls_parse(&e.starttls, c->starttls) < 0)
-				return CC_EINVALID;
+			if (c->starttls && (rc = cc_starttls_parse(&e.starttls, c->starttls)) < 0)
+				break;
 		} else {
 			const cc_target *tg = &def->targets[i - def->nchecks];
 
 			if ((rc = target_resolve(&t, tg, def->name)) < 0)
-				return rc;
+				break;
 			if (!t.check_host || (monitored && !t.check_enabled)) {
 				target_dispose(&t);
 				continue;
@@ -132,10 +133,14 @@ int cc_check_endpoints(const cc_definition *def, int monitored, cc_check_endpoin
 			e.port = t.check_port;
 			e.sni = t.check_sni;
 			e.starttls = t.check_starttls;
-			e.peer = cc_node_scalar(cc_node_get(tg->settings, "peer"));
+			/* A peer's view is named DEF@PEER already. */
+			if (!def->peer)
+				e.peer = cc_node_scalar(cc_node_get(tg->settings, "peer"));
 		}
 		e.definition = def->name;
-		for (size_t j = 0; j < n && !dup; j++)
+		/* The same endpoint twice in one definition is checked once; other
+		 * definitions may share it (each judges by its own rules). */
+		for (size_t j = start; j < n && !dup; j++)
 			dup = !strcmp(list[j].host, e.host) && list[j].port == e.port &&
 			      !strcmp(list[j].sni ? list[j].sni : "", e.sni ? e.sni : "");
 		if (!dup) {
@@ -329,6 +334,7 @@ static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_res
 	r->address = cc_strdup(pr->address);
 	r->protocol = cc_strdup(pr->protocol);
 	r->cipher = cc_strdup(pr->cipher);
+	r->alpn = cc_strdup(pr->alpn);
 	r->handshake_ms = pr->handshake_ms;
 	r->sha256 = strdup(cc_cert_sha256(leaf));
 	r->sha1 = strdup(cc_cert_sha1(leaf));
@@ -339,6 +345,8 @@ static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_res
 	r->seconds_left = (long long)(cc_cert_not_after(leaf) - now);
 	for (size_t i = 1; i < pr->nchain; i++)
 		cc_strlist_add(&r->chain, cc_cert_subject(pr->chain[i]));
+	r->warning = warning;
+	r->critical = critical;
 	if (e->definition && !def) {
 		add(r, "definition.unreadable", CC_STATUS_UNKNOWN, "definition %s cannot be read",
 		    e->definition);
@@ -349,8 +357,12 @@ static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_res
 		cc_time_rfc3339(cc_cert_not_before(leaf), when);
 		add(r, "validity.not-yet-valid", CC_STATUS_CRITICAL, "not valid before %s", when);
 	} else if (r->seconds_left < 0) {
-		add(r, "validity.expired", CC_STATUS_CRITICAL, "expired %lld days ago (%s)",
-		    -r->seconds_left / 86400, r->not_after);
+		if (-r->seconds_left < 86400)
+			add(r, "validity.expired", CC_STATUS_CRITICAL, "expired %lld hours ago (%s)",
+			    -r->seconds_left / 3600, r->not_after);
+		else
+			add(r, "validity.expired", CC_STATUS_CRITICAL, "expired %lld days ago (%s)",
+			    -r->seconds_left / 86400, r->not_after);
 	} else if (r->seconds_left < critical) {
 		add(r, "validity.critical", CC_STATUS_CRITICAL, "expires in %lld days (%s)",
 		    r->seconds_left / 86400, r->not_after);
@@ -395,16 +407,33 @@ static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_res
 			cc_error_clear();
 			cc_verify_result_dispose(&vr);
 		} else {
-			if (vr.fetched)
+			size_t missing = 0;
+
+			if (vr.fetched) {
 				add(r, "chain.missing-intermediate", CC_STATUS_WARNING, "does not send "
 				    "the intermediate %s (fetched from %s)",
 				    vr.missing_issuer ? vr.missing_issuer : "?",
 				    vr.aia_url ? vr.aia_url : "its CA issuers URL");
-			else
+				missing++;
+			} else {
+				/* Verified with an intermediate the trust set holds (a
+				 * repository CA): the server should still send it. */
+				for (size_t i = 0; i < vr.chain_len; i++)
+					if (!served_has(pr->chain, pr->nchain, vr.chain[i])) {
+						add(r, "chain.missing-intermediate", CC_STATUS_WARNING,
+						    "does not send the intermediate %s",
+						    cc_cert_subject(vr.chain[i]));
+						missing++;
+					}
+			}
+			if (!missing)
 				add(r, "chain.trusted", CC_STATUS_OK, "the chain verifies against trust "
 				    "set %s", sc->set);
 			cc_verify_result_dispose(&vr);
 		}
+		/* The name asked for in the handshake is the name to be valid for. */
+		if (!name)
+			name = r->sni;
 		if (!name && !cc_ip_valid(e->host))
 			name = e->host;
 		if (name) {
@@ -415,6 +444,8 @@ static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_res
 				add(r, "name.ok", CC_STATUS_OK, "valid for %s", name);
 		} else if (X509_check_ip_asc(cc_cert_get0_x509(leaf), e->host, 0) != 1) {
 			add(r, "name.mismatch", CC_STATUS_CRITICAL, "not valid for %s", e->host);
+		} else {
+			add(r, "name.ok", CC_STATUS_OK, "valid for %s", e->host);
 		}
 		if (def) {
 			const struct {
@@ -505,7 +536,8 @@ int cc_check_run(cc_repo *repo, const cc_check_endpoint *endpoints, size_t n,
 		if (!sni && cc_ip_valid(e->host) && d && d->def) {
 			if (d->def->subject.cn && cc_dns_name_valid(d->def->subject.cn, 0))
 				sni = d->def->subject.cn;
-			else if (d->def->sans.dns.count)
+			else if (d->def->sans.dns.count &&
+				 cc_dns_name_valid(d->def->sans.dns.items[0], 0))
 				sni = d->def->sans.dns.items[0];
 		}
 		if (!sni && !cc_ip_valid(e->host))
@@ -585,6 +617,7 @@ cc_json *cc_check_result_to_json(const cc_check_result *r)
 	rc |= cc_json_set_str(o, "address", r->address);
 	rc |= cc_json_set_str(o, "protocol", r->protocol);
 	rc |= cc_json_set_str(o, "cipher", r->cipher);
+	rc |= cc_json_set_str(o, "alpn", r->alpn);
 	rc |= cc_json_set_str(o, "sha256", r->sha256);
 	rc |= cc_json_set_str(o, "sha1", r->sha1);
 	rc |= cc_json_set_str(o, "subject", r->subject);

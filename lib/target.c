@@ -315,8 +315,12 @@ static int read_check(deploy_target *t, const cc_node *node)
 			return cc_node_error(port, CC_EINVALID, "check port must be 1 to 65535");
 		t->check_port = (unsigned)p;
 	}
-	if (sni)
+	if (sni) {
+		if (!cc_dns_name_valid(cc_node_scalar(sni), 0))
+			return cc_node_error(sni, CC_EINVALID, "check sni '%s' is not a DNS name",
+					     cc_node_scalar(sni) ? cc_node_scalar(sni) : "");
 		cc_strset(&t->check_sni, cc_node_scalar(sni));
+	}
 	if (enabled && (rc = cc_node_bool(enabled, &t->check_enabled)) < 0)
 		return rc;
 	return t->check_host ? 0 : cc_error_set(CC_ERROR, "out of memory");

@@ -50,11 +50,12 @@ typedef struct {
 	cc_finding *findings;
 	size_t nfindings;
 	/* What the server presented (NULL / 0 when nothing). */
-	char *address, *protocol, *cipher;
+	char *address, *protocol, *cipher, *alpn;
 	char *sha256, *sha1, *subject, *issuer, *not_after;
 	long long seconds_left; /* until the leaf expires (negative: expired) */
 	cc_strlist chain;   /* subjects after the leaf */
 	long handshake_ms;
+	long long warning, critical; /* the thresholds applied, seconds */
 } cc_check_result;
 
 void cc_check_result_dispose(cc_check_result *r);
