@@ -107,6 +107,8 @@ install: $(O)/certctl
 	install -d $(DESTDIR)$(EXAMPLEDIR)/systemd $(DESTDIR)$(EXAMPLEDIR)/cron
 	install -m 0644 contrib/systemd/*.service contrib/systemd/*.timer $(DESTDIR)$(EXAMPLEDIR)/systemd/
 	install -m 0644 contrib/cron/certctl $(DESTDIR)$(EXAMPLEDIR)/cron/
+	install -d $(DESTDIR)$(EXAMPLEDIR)/monitoring
+	install -m 0644 contrib/monitoring/* $(DESTDIR)$(EXAMPLEDIR)/monitoring/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/certctl $(DESTDIR)$(BASHCOMPDIR)/certctl $(DESTDIR)$(ZSHCOMPDIR)/_certctl

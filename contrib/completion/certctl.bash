@@ -16,7 +16,8 @@ _certctl_valued="--from --clone --cn --org --ou --locality --state --country
 	--path-len --permit-dns --exclude-dns --permit-ip --exclude-ip --parent
 	--csr-out --crl-url --ocsp-url --issuer-url --policy --max-validity
 	--cert --format --reason --batch --p12-out --p12-passphrase-file
-	--csr-format --set --receive --name --alias --key-passphrase-file --from"
+	--csr-format --set --receive --name --alias --key-passphrase-file --from
+	--alpn --timeout --concurrency"
 
 # Whether option $1 takes a value.
 _certctl_is_valued()
@@ -197,6 +198,9 @@ _certctl_value()
 	--starttls)
 		_certctl_words "smtp imap pop3 ftp ldap postgres"
 		;;
+	--alpn)
+		_certctl_words "h2 http/1.1 h2,http/1.1"
+		;;
 	-o | --out | --passphrase-file | --chain | --receive | --p12-out | \
 		--p12-passphrase-file | --key-passphrase-file)
 		_certctl_files
@@ -233,8 +237,8 @@ _certctl()
 	COMPREPLY=()
 
 	local commands="init define show list rm log fsck key ca issue acquire
-		current requests revoke deploy deployments import export inspect trust
-		help version"
+		current requests check revoke deploy deployments import export inspect
+		trust help version"
 	local _certctl_dir='' i=1 command='' command_at=0
 
 	# Global options come before the command.
@@ -428,6 +432,11 @@ _certctl()
 		options="--cert --reason"
 		operand='definition'
 		;;
+	check)
+		options="--sni --starttls --alpn --timeout --concurrency --no-record
+			--json --nagios"
+		operand='definitions'
+		;;
 	deploy)
 		options="--check --confirm-manual --note --rollback --package-out
 			--package-passphrase-file -t --target --cert --no-check --timeout
@@ -478,7 +487,8 @@ _certctl()
 	fi
 	case $operand in
 	definitions)
-		# issue takes any number of definitions.
+		# issue and check take any number of definitions (check also
+		# HOST:PORT, free text).
 		_certctl_words "$(_certctl_definitions)"
 		return 0
 		;;
