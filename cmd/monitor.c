@@ -242,6 +242,14 @@ int cmd_monitor(int argc, char **argv)
 		fprintf(stderr, "certctl: notification: %s\n", cc_error_last());
 		worst = cc_status_worse(worst, CC_STATUS_UNKNOWN);
 	}
+	if (!dry && !no_notify && shard_i == 0) {
+		int reported = 0;
+
+		/* The daily report: one machine (the first shard) sends it. */
+		if (cc_notify_daily(repo, &reported) < 0)
+			fprintf(stderr, "certctl: daily report: %s\n", cc_error_last());
+		notified |= reported;
+	}
 	if (prometheus && write_prometheus(prometheus, res, neps, ren, nren))
 		worst = cc_status_worse(worst, CC_STATUS_UNKNOWN);
 	if (json) {

@@ -580,3 +580,146 @@ done:
 	cc_buf_dispose(&subject);
 	return rc;
 }
+
+/* --- the daily report ---------------------------------------------------- */
+
+static int build_report(cc_repo *repo, cc_buf *subject, cc_buf *text, cc_buf *html,
+			cc_json **json)
+{
+	cc_def_status *list = NULL;
+	size_t n = 0, expiring = 0, failed = 0, open = 0;
+	cc_json *arr;
+	char today[32];
+	int rc;
+
+	if ((rc = cc_status_collect(repo, &list, &n)) < 0)
+		return rc;
+	cc_time_now_rfc3339(today);
+	today[10] = '\0';
+	*json = cc_json_object();
+	arr = cc_json_array();
+	cc_buf_printf(text, "certctl daily report, %s, repository %s\n\n", today,
+		      cc_repo_workdir(repo));
+	cc_buf_printf(text, "%-30s %-11s %-17s %6s %-16s %-7s %s\n", "DEFINITION", "PROCESS",
+		      "CURRENT", "DAYS", "ACQUISITION", "DEPLOY", "LAST CHECK");
+	cc_buf_printf(html, "<html><body><h2>certctl daily report, %s</h2>\n<table border=\"1\" "
+		      "cellpadding=\"4\"><tr><th>definition</th><th>process</th><th>current"
+		      "</th><th>days left</th><th>acquisition</th><th>deployments</th>"
+		      "<th>last check</th></tr>\n", today);
+	for (size_t i = 0; i < n; i++) {
+		const cc_def_status *st = &list[i];
+		char days[24] = "-", deploy[48] = "-";
+
+		if (st->has_current)
+			snprintf(days, sizeof(days), "%lld", st->seconds_left / 86400);
+		if (st->deploy_total)
+			snprintf(deploy, sizeof(deploy), "%zu/%zu%s", st->deploy_done, st->deploy_total,
+				 st->deploy_failed ? " failed" : "");
+		if (st->has_current && st->seconds_left < 30 * 86400LL &&
+		    !cc_def_status_renewal_started(st))
+			expiring++;
+		if (st->check_failed)
+			failed++;
+		if (st->request)
+			open++;
+		cc_buf_printf(text, "%-30s %-11s %-17s %6s %-16s %-7s %s%s%s\n", st->definition,
+			      !strcmp(st->mode, "monitor") ? "monitor" : st->process,
+			      st->current ? st->current : "-", days,
+			      st->request_state ? st->request_state : "-", deploy,
+			      st->check_status ? st->check_status : "-",
+			      st->check_summary ? ": " : "", st->check_summary ? st->check_summary : "");
+		cc_buf_puts(html, "<tr><td>");
+		html_escape(html, st->definition);
+		cc_buf_printf(html, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>",
+			      !strcmp(st->mode, "monitor") ? "monitor" : st->process,
+			      st->current ? st->current : "-", days,
+			      st->request_state ? st->request_state : "-", deploy);
+		html_escape(html, st->check_status ? st->check_status : "-");
+		if (st->check_summary) {
+			cc_buf_puts(html, ": ");
+			html_escape(html, st->check_summary);
+		}
+		cc_buf_puts(html, "</td></tr>\n");
+		cc_json_append(arr, cc_def_status_to_json(st));
+	}
+	cc_buf_printf(text, "\n%zu definitions: %zu expire within 30 days with no renewal "
+		      "started, %zu failed their last check, %zu acquisitions open.\n", n, expiring,
+		      failed, open);
+	cc_buf_printf(html, "</table><p>%zu definitions: %zu expire within 30 days with no renewal "
+		      "started, %zu failed their last check, %zu acquisitions open.</p></body>"
+		      "</html>\n", n, expiring, failed, open);
+	cc_buf_printf(subject, "certctl daily report %s: %zu expiring, %zu failing", today,
+		      expiring, failed);
+	cc_json_set_str(*json, "schema", "certctl.report/1");
+	cc_json_set_str(*json, "subject", subject->ptr);
+	cc_json_set(*json, "definitions", arr);
+	cc_def_status_list_free(list, n);
+	return 0;
+}
+
+int cc_notify_report(cc_repo *repo, const char *channel, cc_notify_outcome **outcomes,
+		     size_t *count)
+{
+	cc_buf subject = CC_BUF_INIT, text = CC_BUF_INIT, html = CC_BUF_INIT;
+	cc_json *json = NULL;
+	int rc;
+
+	*outcomes = NULL;
+	*count = 0;
+	if ((rc = build_report(repo, &subject, &text, &html, &json)) == 0) {
+		cc_message m = { subject.ptr, text.ptr, html.ptr, json };
+
+		rc = send_all(repo, &m, channel, 1, NULL, outcomes, count);
+	}
+	cc_json_free(json);
+	cc_buf_dispose(&subject);
+	cc_buf_dispose(&text);
+	cc_buf_dispose(&html);
+	return rc;
+}
+
+int cc_notify_daily(cc_repo *repo, int *sent)
+{
+	const cc_node *v = cc_node_get(cc_node_get(cc_repo_config(repo), "notify"), "daily_report");
+	cc_notify_outcome *o = NULL;
+	cc_buf last = CC_BUF_INIT, text = CC_BUF_INIT;
+	cc_txn *txn = NULL;
+	char today[32];
+	int on = 0, rc = 0;
+	size_t n = 0;
+
+	*sent = 0;
+	if (!v || cc_node_bool(v, &on) < 0 || !on) {
+		cc_error_clear();
+		return 0;
+	}
+	cc_time_now_rfc3339(today);
+	today[10] = '\0';
+	if (cc_repo_read(repo, "notify/report", &last) == 0 && last.size >= 10 &&
+	    !strncmp(last.ptr, today, 10))
+		goto done; /* sent today */
+	cc_error_clear();
+	rc = cc_notify_report(repo, NULL, &o, &n);
+	if (!n)
+		goto done;
+	*sent = 1;
+	{
+		/* Once a day even when a channel failed: the log says which. */
+		char why[1024];
+
+		snprintf(why, sizeof(why), "%s", rc < 0 ? cc_error_last() : "");
+		cc_buf_printf(&text, "%s\n", today);
+		if (cc_txn_begin(&txn, repo, "notify") == 0) {
+			if (cc_txn_write(txn, "notify/report", text.ptr, text.size, 0644) < 0 ||
+			    cc_txn_commit(txn, "notify: daily report sent", NULL) < 0)
+				cc_txn_abort(txn);
+		}
+		if (rc < 0)
+			cc_error_set(rc, "%s", why);
+	}
+done:
+	cc_notify_outcomes_free(o, n);
+	cc_buf_dispose(&last);
+	cc_buf_dispose(&text);
+	return rc;
+}

@@ -14,6 +14,7 @@
 #include "json.h"
 #include "check.h"
 #include "deploy.h"
+#include "status.h"
 
 typedef struct {
 	const char *subject;   /* one line */
@@ -50,5 +51,14 @@ void cc_notify_outcomes_free(cc_notify_outcome *o, size_t count);
  */
 int cc_notify_monitor(cc_repo *repo, const cc_check_result *checks, size_t nchecks,
 		      const cc_renew_result *renewals, size_t nrenewals, int *sent);
+
+/* The status of every definition (text, HTML, JSON) through the channels
+ * (or `channel` only), recorded like any notification. */
+int cc_notify_report(cc_repo *repo, const char *channel, cc_notify_outcome **outcomes,
+		     size_t *count);
+
+/* With notify.daily_report: true, the report once a day (UTC), at the
+ * first monitor run of the day; notify/report keeps the date sent. */
+int cc_notify_daily(cc_repo *repo, int *sent);
 
 #endif
