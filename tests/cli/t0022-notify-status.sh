@@ -326,4 +326,28 @@ assert by["api.example.test"]["last_check"] is None
 assert by["manual.example.test"]["current"]["id"] is None
 assert by["down.example.test"]["mode"] == "monitor"'
 expect_fail 64 "--expiring takes a duration" certctl status --expiring soon
+
+# --- the status report, on demand and daily ----------------------------------------------------
+n_mail=$(ls "$N/mail"/*.eml | wc -l)
+ok_out out certctl notify --report
+assert_contains "$out" "email: sent to pki@example.test"
+last=$(ls "$N/mail"/*.eml | tail -1)
+assert_eq $((n_mail + 1)) "$(ls "$N/mail"/*.eml | wc -l)" "the report mailed"
+assert_match "$(cat "$last")" "^Subject: certctl daily report [0-9]{4}-[0-9]{2}-[0-9]{2}: [0-9]+ expiring, [0-9]+ failing"
+assert_contains "$(cat "$last")" "<td>www.example.test</td><td>interactive</td><td>$www_id</td>"
+assert_match "$(cat "$last")" "^www\.example\.test +interactive +$www_id"
+hook=$(ls "$N/hooks"/*.json | tail -1)
+json_check "$(cat "$hook")" '
+assert d["schema"] == "certctl.report/1", d
+assert {x["definition"] for x in d["definitions"]} >= {"www.example.test", "api.example.test"}, d'
+expect_fail 64 "give --test or --report" certctl notify --test --report
+printf '  daily_report: true\n' >>.certctl/config.yaml
+git commit -qam "test: daily report"
+reports() { grep -l '^Subject: certctl daily report' "$N/mail"/*.eml | wc -l; }
+before=$(reports)
+certctl monitor --timeout 2 >/dev/null 2>&1
+assert_eq $((before + 1)) "$(reports)" "the daily report sent by monitor"
+assert_eq "$(date -u +%Y-%m-%d)" "$(cat notify/report)" "the date of the report"
+certctl monitor --timeout 2 >/dev/null 2>&1
+assert_eq $((before + 1)) "$(reports)" "one daily report a day"
 finish
