@@ -213,7 +213,13 @@ int cmd_check(int argc, char **argv)
 			eps[neps++] = e;
 		} else {
 			cc_definition *def = NULL, **grown;
+			int again = 0;
 
+			/* A definition named twice is checked once. */
+			for (size_t k = 0; k < ndefs && !again; k++)
+				again = !strcmp(defs[k]->name, argv[i]);
+			if (again)
+				continue;
 			if (cc_definition_ref_check(argv[i]) < 0 ||
 			    cc_definition_load(&def, repo, argv[i]) < 0) {
 				cli_lib_error();

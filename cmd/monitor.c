@@ -68,7 +68,7 @@ static int write_prometheus(const char *path, const cc_check_result *res, size_t
 			continue;
 		cc_buf_puts(&out, "certctl_certificate_expiry_timestamp_seconds");
 		prom_labels(&out, &res[i]);
-		cc_buf_printf(&out, " %lld\n", (long long)time(NULL) + res[i].seconds_left);
+		cc_buf_printf(&out, " %lld\n", res[i].expires);
 	}
 	cc_buf_puts(&out, "# HELP certctl_check_status The last check of an endpoint: 0 OK, "
 		    "1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n# TYPE certctl_check_status gauge\n");

@@ -343,6 +343,7 @@ static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_res
 	cc_time_rfc3339(cc_cert_not_after(leaf), when);
 	r->not_after = strdup(when);
 	r->seconds_left = (long long)(cc_cert_not_after(leaf) - now);
+	r->expires = (long long)cc_cert_not_after(leaf);
 	for (size_t i = 1; i < pr->nchain; i++)
 		cc_strlist_add(&r->chain, cc_cert_subject(pr->chain[i]));
 	r->warning = warning;

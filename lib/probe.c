@@ -705,6 +705,11 @@ static SSL_CTX *probe_ctx(void)
 	SSL_CTX_set_security_level(ctx, 0);
 	SSL_CTX_set_min_proto_version(ctx, 0);
 	SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
+	/* Every curve, P-224 included: a server with such a key must still be
+	 * reachable to be judged weak (the key share goes for X25519 first). */
+	if (SSL_CTX_set1_groups_list(ctx, "X25519:P-256:X448:P-521:P-384:P-224:ffdhe2048:"
+					  "ffdhe3072:ffdhe4096") != 1)
+		ERR_clear_error();
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	return ctx;
 }
@@ -718,6 +723,7 @@ int cc_probe_run(const cc_probe *probes, size_t n, unsigned concurrency, double 
 	SSL_CTX *ctx = NULL;
 	long long started_at = now_ms();
 	double started = 0;
+	size_t freed;
 	int rc = 0;
 
 	if (!n)
@@ -761,6 +767,7 @@ int cc_probe_run(const cc_probe *probes, size_t n, unsigned concurrency, double 
 			active++;
 		}
 		/* Finish what ended or ran out of time; poll the others. */
+		freed = 0;
 		for (unsigned i = 0; i < concurrency; i++) {
 			slot *s = &slots[i];
 
@@ -777,6 +784,7 @@ int cc_probe_run(const cc_probe *probes, size_t n, unsigned concurrency, double 
 					cb(s->index, &results[s->index], payload);
 				s->ph = PH_IDLE;
 				active--;
+				freed++;
 				continue;
 			}
 			pfds[npfd].fd = s->fd;
@@ -788,7 +796,8 @@ int cc_probe_run(const cc_probe *probes, size_t n, unsigned concurrency, double 
 		}
 		if (!active && next >= n)
 			break;
-		if (!npfd && active)
+		/* A slot came free: fill it before waiting on the others. */
+		if ((freed && next < n) || (!npfd && active))
 			continue;
 		now = now_ms();
 		ready = poll(pfds, npfd, wake > now ? (int)(wake - now) : 0);

@@ -21,6 +21,7 @@ void cc_trust_info_dispose(cc_trust_info *info)
 	free(info->current_sha256);
 	free(info->merged);
 	cc_strlist_dispose(&info->fingerprints);
+	cc_strlist_dispose(&info->user_cas);
 	memset(info, 0, sizeof(*info));
 }
 

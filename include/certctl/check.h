@@ -53,6 +53,7 @@ typedef struct {
 	char *address, *protocol, *cipher, *alpn;
 	char *sha256, *sha1, *subject, *issuer, *not_after;
 	long long seconds_left; /* until the leaf expires (negative: expired) */
+	long long expires;      /* the leaf's notAfter, seconds since the epoch */
 	cc_strlist chain;   /* subjects after the leaf */
 	long handshake_ms;
 	long long warning, critical; /* the thresholds applied, seconds */
