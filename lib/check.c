@@ -197,11 +197,19 @@ typedef struct {
 } store_cache;
 
 typedef struct {
+	char *key;               /* trust set and the SHA-256 of each certificate served */
+	cc_finding *findings;
+	size_t nfindings;
+} chain_verdict;
+
+typedef struct {
 	cc_repo *repo;
 	def_cache *defs;
 	size_t ndefs;
 	store_cache *stores;
 	size_t nstores;
+	chain_verdict *verdicts;
+	size_t nverdicts;
 } check_ctx;
 
 static def_cache *def_get(check_ctx *ctx, const char *name, const char *peer)
@@ -307,6 +315,82 @@ static int subject_field_is(const cc_cert *leaf, int nid, const char *want)
 	return !strcmp(got, want);
 }
 
+/*
+ * The chain rules of a monitored endpoint.  The verdict depends only on
+ * the certificates served and the trust set, so one chain served by many
+ * endpoints (a load balancer's names, a wildcard) is verified once a run;
+ * the findings are replayed for the others.
+ */
+static void judge_chain(check_ctx *ctx, store_cache *sc, const cc_probe_result *pr,
+			cc_check_result *r)
+{
+	const cc_cert *leaf = pr->chain[0];
+	cc_verify_result vr;
+	cc_buf key = CC_BUF_INIT;
+	size_t first = r->nfindings, missing = 0;
+	chain_verdict *v;
+
+	cc_buf_puts(&key, sc->set);
+	for (size_t i = 0; i < pr->nchain; i++)
+		cc_buf_printf(&key, ":%s", cc_cert_sha256(pr->chain[i]));
+	for (size_t i = 0; i < ctx->nverdicts; i++)
+		if (!strcmp(ctx->verdicts[i].key, key.ptr)) {
+			v = &ctx->verdicts[i];
+			for (size_t k = 0; k < v->nfindings; k++)
+				add(r, v->findings[k].rule, v->findings[k].status, "%s",
+				    v->findings[k].message);
+			cc_buf_dispose(&key);
+			return;
+		}
+	if (cc_verify_chain_store(sc->store, sc->set, leaf, pr->chain + 1, pr->nchain - 1, 0,
+				  &vr) < 0) {
+		add(r, "chain.untrusted", CC_STATUS_CRITICAL, "%s", cc_error_last());
+		cc_error_clear();
+	} else {
+		if (vr.fetched) {
+			add(r, "chain.missing-intermediate", CC_STATUS_WARNING, "does not send the "
+			    "intermediate %s (fetched from %s)",
+			    vr.missing_issuer ? vr.missing_issuer : "?",
+			    vr.aia_url ? vr.aia_url : "its CA issuers URL");
+			missing++;
+		} else {
+			/* Verified with an intermediate the trust set holds (a
+			 * repository CA): the server should still send it. */
+			for (size_t i = 0; i < vr.chain_len; i++)
+				if (!served_has(pr->chain, pr->nchain, vr.chain[i])) {
+					add(r, "chain.missing-intermediate", CC_STATUS_WARNING,
+					    "does not send the intermediate %s",
+					    cc_cert_subject(vr.chain[i]));
+					missing++;
+				}
+		}
+		if (!missing)
+			add(r, "chain.trusted", CC_STATUS_OK, "the chain verifies against trust set %s",
+			    sc->set);
+	}
+	cc_verify_result_dispose(&vr);
+	/* Keep the verdict for the next endpoint serving the same chain. */
+	if ((v = realloc(ctx->verdicts, (ctx->nverdicts + 1) * sizeof(*v)))) {
+		ctx->verdicts = v;
+		v = &ctx->verdicts[ctx->nverdicts];
+		v->key = cc_buf_detach(&key);
+		v->nfindings = r->nfindings - first;
+		v->findings = calloc(v->nfindings ? v->nfindings : 1, sizeof(*v->findings));
+		if (v->key && v->findings) {
+			for (size_t k = 0; k < v->nfindings; k++) {
+				v->findings[k].rule = strdup(r->findings[first + k].rule);
+				v->findings[k].status = r->findings[first + k].status;
+				v->findings[k].message = strdup(r->findings[first + k].message);
+			}
+			ctx->nverdicts++;
+		} else {
+			free(v->key);
+			free(v->findings);
+		}
+	}
+	cc_buf_dispose(&key);
+}
+
 static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_result *pr,
 		  cc_check_result *r)
 {
@@ -396,41 +480,13 @@ static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_res
 	} else {
 		/* Monitored: verify against the trust set, and the names. */
 		store_cache *sc = store_get(ctx, def ? def->trust_set : NULL);
-		cc_verify_result vr;
 		const char *name = e->sni;
 
 		if (!sc || sc->rc < 0) {
 			add(r, "chain.trust-set", CC_STATUS_UNKNOWN, "trust set unusable: %s",
 			    sc && sc->error ? sc->error : "out of memory");
-		} else if (cc_verify_chain_store(sc->store, sc->set, leaf, pr->chain + 1,
-						 pr->nchain - 1, 0, &vr) < 0) {
-			add(r, "chain.untrusted", CC_STATUS_CRITICAL, "%s", cc_error_last());
-			cc_error_clear();
-			cc_verify_result_dispose(&vr);
 		} else {
-			size_t missing = 0;
-
-			if (vr.fetched) {
-				add(r, "chain.missing-intermediate", CC_STATUS_WARNING, "does not send "
-				    "the intermediate %s (fetched from %s)",
-				    vr.missing_issuer ? vr.missing_issuer : "?",
-				    vr.aia_url ? vr.aia_url : "its CA issuers URL");
-				missing++;
-			} else {
-				/* Verified with an intermediate the trust set holds (a
-				 * repository CA): the server should still send it. */
-				for (size_t i = 0; i < vr.chain_len; i++)
-					if (!served_has(pr->chain, pr->nchain, vr.chain[i])) {
-						add(r, "chain.missing-intermediate", CC_STATUS_WARNING,
-						    "does not send the intermediate %s",
-						    cc_cert_subject(vr.chain[i]));
-						missing++;
-					}
-			}
-			if (!missing)
-				add(r, "chain.trusted", CC_STATUS_OK, "the chain verifies against trust "
-				    "set %s", sc->set);
-			cc_verify_result_dispose(&vr);
+			judge_chain(ctx, sc, pr, r);
 		}
 		/* The name asked for in the handshake is the name to be valid for. */
 		if (!name)
@@ -586,6 +642,15 @@ int cc_check_run(cc_repo *repo, const cc_check_endpoint *endpoints, size_t n,
 		free(ctx.stores[i].error);
 		X509_STORE_free(ctx.stores[i].store);
 	}
+	for (size_t i = 0; i < ctx.nverdicts; i++) {
+		for (size_t k = 0; k < ctx.verdicts[i].nfindings; k++) {
+			free(ctx.verdicts[i].findings[k].rule);
+			free(ctx.verdicts[i].findings[k].message);
+		}
+		free(ctx.verdicts[i].findings);
+		free(ctx.verdicts[i].key);
+	}
+	free(ctx.verdicts);
 	free(ctx.defs);
 	free(ctx.stores);
 	free(probes);

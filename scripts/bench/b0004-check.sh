@@ -11,7 +11,10 @@
 #  certctl: `certctl check ADDR:PORT ... --sni bench.test` inside the repository
 #      (chain verified against the repository's CA, names, validity, key and
 #      signature rules for each), --concurrency BENCH_CHECK_CONCURRENCY (64),
-#      not recorded (bare endpoints): endpoints per second, peak RSS;
+#      not recorded (bare endpoints): endpoints per second, peak RSS.  All
+#      endpoints serve one chain, which certctl verifies once a run (as it
+#      would for a load balancer's names); the name, validity and key rules
+#      run for each endpoint;
 #  ratio certctl / s_time (target >= 0.7x the raw rate) and RSS (target <= 64 MB).
 # Figures only; stops with an error when nginx or certctl fails or an endpoint
 # is not OK.
