@@ -237,3 +237,16 @@ char *cc_http_link(const cc_http_response *resp, const char *rel, size_t nth)
 	}
 	return NULL;
 }
+
+size_t cc_curl_upload_read(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	cc_curl_upload *u = userdata;
+	size_t n = size * nmemb, left = u->data->size - u->off;
+
+	if (n > left)
+		n = left;
+	if (n)
+		memcpy(ptr, u->data->ptr + u->off, n);
+	u->off += n;
+	return n;
+}

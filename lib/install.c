@@ -592,24 +592,6 @@ static CURL *sftp_handle(const deploy_target *t, char *errbuf)
 	return h;
 }
 
-struct upload_src {
-	const cc_buf *data;
-	size_t off;
-};
-
-static size_t upload_read(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct upload_src *s = userdata;
-	size_t n = size * nmemb, left = s->data->size - s->off;
-
-	if (n > left)
-		n = left;
-	if (n)
-		memcpy(ptr, s->data->ptr + s->off, n);
-	s->off += n;
-	return n;
-}
-
 static int sftp_error(const deploy_target *t, CURLcode code, const char *errbuf, const char *what)
 {
 	if (code == CURLE_PEER_FAILED_VERIFICATION)
@@ -661,14 +643,14 @@ int install_sftp(const deploy_target *t, const deploy_material *m, install_log *
 		}
 	}
 	for (size_t i = 0; i < t->nfiles; i++) {
-		struct upload_src src = { &m->piece[t->files[i].kind], 0 };
+		cc_curl_upload src = { &m->piece[t->files[i].kind], 0 };
 
 		remote_path(t, dir.ptr, i, &path);
 		cc_buf_puts(&path, NEW_SUFFIX);
 		remote_url(t, path.ptr, &url);
 		curl_easy_setopt(h, CURLOPT_URL, url.ptr);
 		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, cc_curl_upload_read);
 		curl_easy_setopt(h, CURLOPT_READDATA, &src);
 		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)src.data->size);
 		curl_easy_setopt(h, CURLOPT_NEW_FILE_PERMS, (long)t->files[i].mode);

@@ -118,6 +118,14 @@ typedef struct {
 	cc_strlist links; /* Link header values */
 } cc_http_response;
 
+/* A libcurl upload from memory: CURLOPT_READFUNCTION cc_curl_upload_read,
+ * CURLOPT_READDATA a cc_curl_upload. */
+typedef struct {
+	const cc_buf *data;
+	size_t off;
+} cc_curl_upload;
+size_t cc_curl_upload_read(char *ptr, size_t size, size_t nmemb, void *userdata);
+
 /* Perform `req`; `resp` is filled (any status) or CC_ENET / CC_ETLS. */
 int cc_http_do(const cc_http_request *req, cc_http_response *resp);
 void cc_http_response_dispose(cc_http_response *resp);
@@ -192,6 +200,8 @@ int cc_node_duration(const cc_node *node, long long *out);
 int cc_node_expect(const cc_node *node, cc_node_type type, const char *what);
 
 char *cc_strdup(const char *s); /* NULL-safe strdup */
+/* SHA-256 of `data`, lower-case hex. */
+int cc_sha256_hex(const void *data, size_t len, char out[65]);
 void cc_strset(char **slot, const char *value); /* free old, strdup new */
 int cc_base64_encode(cc_buf *out, const unsigned char *data, size_t len);
 int cc_base64_decode(cc_buf *out, const char *text);

@@ -114,23 +114,6 @@ static int build_mail(cc_buf *out, const char *from, const cc_strlist *to, const
 	return cc_buf_printf(out, "\r\n--%s--\r\n", boundary);
 }
 
-struct upload {
-	const cc_buf *data;
-	size_t off;
-};
-
-static size_t read_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct upload *u = userdata;
-	size_t n = size * nmemb, left = u->data->size - u->off;
-
-	if (n > left)
-		n = left;
-	memcpy(ptr, u->data->ptr + u->off, n);
-	u->off += n;
-	return n;
-}
-
 static int send_email(const cc_node *conf, const cc_message *m, cc_buf *detail)
 {
 	const char *url = conf_str(conf, "url"), *from = conf_str(conf, "from");
@@ -197,10 +180,10 @@ static int send_email(const cc_node *conf, const cc_message *m, cc_buf *detail)
 		curl_easy_setopt(h, CURLOPT_PASSWORD, pwstr.ptr ? pwstr.ptr : "");
 	}
 	{
-		struct upload u = { &mail, 0 };
+		cc_curl_upload u = { &mail, 0 };
 
 		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, cc_curl_upload_read);
 		curl_easy_setopt(h, CURLOPT_READDATA, &u);
 		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)mail.size);
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, conf_timeout_ms(conf, 30000));

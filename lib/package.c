@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 #include <zlib.h>
-#include <openssl/evp.h>
 #include "deploy_internal.h"
 
 /* One ustar member. */
@@ -68,19 +67,6 @@ static int gzip_buf(cc_buf *out, const cc_buf *in)
 		}
 	} while (zrc != Z_STREAM_END);
 	deflateEnd(&zs);
-	return 0;
-}
-
-static int sha256_hex(const cc_buf *data, char out[65])
-{
-	unsigned char md[32];
-	unsigned int n = 0;
-
-	if (EVP_Digest(data->ptr ? data->ptr : "", data->size, md, &n, EVP_sha256(), NULL) != 1)
-		return cc_error_openssl(CC_ERROR, "SHA-256");
-	cc_hex(out, md, 32);
-	for (int i = 0; out[i]; i++)
-		out[i] = (char)(out[i] >= 'A' && out[i] <= 'F' ? out[i] - 'A' + 'a' : out[i]);
 	return 0;
 }
 
@@ -274,7 +260,7 @@ int package_build(cc_buf *out, const deploy_target *t, const deploy_material *m,
 	members[4] = &readme;
 	members[5] = &script;
 	for (int i = 0; i < 6 && rc == 0; i++) {
-		if ((rc = sha256_hex(members[i], sum)) == 0)
+		if ((rc = cc_sha256_hex(members[i]->ptr, members[i]->size, sum)) == 0)
 			rc = cc_buf_printf(&manifest, "%s  %s\n", sum, names[i]);
 	}
 	members[6] = &manifest;

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <openssl/evp.h>
 #include "internal.h"
 
 #define BUNDLE_MAX (16 << 20)
@@ -44,20 +43,6 @@ const char *cc_trust_default(cc_repo *repo, char out[129])
 	cc_error_clear();
 	cc_buf_dispose(&text);
 	return out;
-}
-
-static int sha256_file_hex(const cc_buf *data, char out[65])
-{
-	unsigned char md[32];
-	unsigned int n = 0;
-
-	if (EVP_Digest(data->ptr ? data->ptr : "", data->size, md, &n, EVP_sha256(), NULL) != 1)
-		return cc_error_openssl(CC_ERROR, "SHA-256");
-	cc_hex(out, md, 32);
-	for (char *p = out; *p; p++)
-		if (*p >= 'A' && *p <= 'F')
-			*p = (char)(*p - 'A' + 'a');
-	return 0;
 }
 
 /* The set's record, if it has one. */
@@ -116,7 +101,7 @@ int cc_trust_info_load(cc_repo *repo, const char *set, cc_trust_info *info)
 	if (info->bundle && *info->bundle) {
 		char hex[65];
 
-		if (cc_fs_read(&data, info->bundle, BUNDLE_MAX) == 0 && sha256_file_hex(&data, hex) == 0)
+		if (cc_fs_read(&data, info->bundle, BUNDLE_MAX) == 0 && cc_sha256_hex(data.ptr, data.size, hex) == 0)
 			info->current_sha256 = strdup(hex);
 		cc_error_clear();
 	}
@@ -145,7 +130,7 @@ static int record_bundle(cc_txn *txn, const char *set, const char *bundle, const
 			goto done;
 		if ((rc = cc_cert_parse_all(&certs, &n, data.ptr, data.size, bundle)) < 0)
 			goto done;
-		if ((rc = sha256_file_hex(&data, hex)) < 0)
+		if ((rc = cc_sha256_hex(data.ptr, data.size, hex)) < 0)
 			goto done;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -314,3 +314,17 @@ int cc_base64_decode(cc_buf *out, const char *text)
 	out->ptr[out->size] = '\0';
 	return 0;
 }
+
+int cc_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	if (EVP_Digest(data ? data : "", len, md, &n, EVP_sha256(), NULL) != 1)
+		return cc_error_openssl(CC_ERROR, "SHA-256");
+	cc_hex(out, md, 32);
+	for (char *p = out; *p; p++)
+		if (*p >= 'A' && *p <= 'F')
+			*p = (char)(*p - 'A' + 'a');
+	return 0;
+}

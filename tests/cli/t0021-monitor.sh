@@ -69,37 +69,6 @@ now_ms() {
 	echo $(($(date +%s%N) / 1000000))
 }
 # Free ports on 127.0.0.1: N of them, bound together so that they differ.
-free_ports() {
-	python3 -c '
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-for s in socks:
-    s.close()' "$1"
-}
-listening() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-# alive PID: our child PID runs (exited and not yet reaped is not alive).
-alive() {
-	local state
-	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$state" ] && [ "$state" != Z ]
-}
-# stop_pid PID: TERM, at most 5 s to exit, then KILL; reaped either way.
-stop_pid() {
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for _ in $(seq 50); do
-		alive "$pid" || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
 # served_fps PORT SNI: the fingerprints of what the server on PORT sends, leaf first.
 served_fps() {
 	timeout 10 openssl s_client -connect "127.0.0.1:$1" -servername "$2" -showcerts \
