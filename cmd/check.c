@@ -109,8 +109,15 @@ int cmd_check(int argc, char **argv)
 		       "Check what servers present: the definitions' endpoints (all monitored "
 		       "ones by default) or HOST:PORT. Exit status: 0 OK, 1 WARNING, 2 CRITICAL, "
 		       "3 UNKNOWN.", &first);
-	if (rc)
+	if (rc) {
+		/* A plugin says so on its one line even for a usage error. */
+		for (int i = 1; rc == EXIT_USAGE && i < argc; i++)
+			if (!strcmp(argv[i], "--nagios")) {
+				printf("CERTCTL UNKNOWN - usage error (see certctl check --help)\n");
+				break;
+			}
 		return rc == EXIT_USAGE ? EXIT_PLUGIN_UNKNOWN : rc;
+	}
 	if (json && plugin) {
 		cli_usage_error("check", "--json and --nagios exclude each other");
 		return EXIT_PLUGIN_UNKNOWN;
