@@ -138,5 +138,6 @@ int cmd_check(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_discover(int argc, char **argv);
 
 #endif

@@ -7,9 +7,9 @@
 #include "cli.h"
 
 struct import_args {
-	const char *key, *name, *mode, *pass_file, *key_pass_file, *from, *sni;
+	const char *key, *name, *mode, *pass_file, *key_pass_file, *from, *sni, *select;
 	cc_strlist chain;
-	int json;
+	int json, from_discovery;
 };
 
 /* Read `path` into `b`; with `into`, append its certificates and key. */
@@ -54,6 +54,138 @@ static int merge(cc_bundle *b, cc_bundle *extra, const char *path)
 	return 0;
 }
 
+/*
+ * --from-discovery: each distinct certificate the report's selected
+ * endpoints serve, not managed yet, becomes a definition (named from the
+ * certificate) checked at the first endpoint it was seen on; one commit.
+ */
+static int import_discovery(const struct import_args *a, const char *report, int nargs)
+{
+	cc_repo *repo = NULL;
+	cc_discovery *d = NULL;
+	cc_txn *txn = NULL;
+	cc_strlist done = CC_STRLIST_INIT;
+	cc_buf summary = CC_BUF_INIT, out = CC_BUF_INIT;
+	cc_json *results = NULL;
+	size_t imported = 0;
+	int rc = 0;
+
+	if (nargs > 1 || a->key || a->chain.count || a->from || a->name || a->sni)
+		return cli_usage_error("import", "--from-discovery takes one REPORT and no FILE, "
+				       "--key, --chain, --from, --name or --sni");
+	if (a->mode && strcmp(a->mode, "lifecycle") && strcmp(a->mode, "monitor"))
+		return cli_usage_error("import", "--mode is lifecycle or monitor");
+	if ((rc = cli_open_repo(&repo)))
+		return rc;
+	if (cc_discovery_load(repo, report, &d) < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	if (cc_txn_begin(&txn, repo, "import") < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	if (a->json)
+		results = cc_json_array();
+	for (size_t i = 0; i < d->nendpoints && rc == 0; i++) {
+		const cc_check_result *e = &d->endpoints[i];
+		cc_import_options opts = CC_IMPORT_OPTIONS_INIT;
+		cc_import_result r;
+		cc_bundle b;
+		int selected = 0;
+
+		if (cc_discovery_select(d, a->select, i, &selected) < 0) {
+			rc = cli_usage_error("import", "%s", cc_error_last());
+			break;
+		}
+		/* Each certificate once; what is managed already stays as it is. */
+		if (!selected || d->managed[i] || !e->pem || cc_strlist_contains(&done, e->sha256))
+			continue;
+		{
+			char *by = cc_cert_managed_by(repo, e->sha256);
+
+			if (by) {
+				cli_info("%s:%u: certificate already in definition %s\n", e->host,
+					 e->port, by);
+				free(by);
+				continue;
+			}
+		}
+		cc_strlist_add(&done, e->sha256);
+		memset(&b, 0, sizeof(b));
+		if (cc_cert_parse_all(&b.certs, &b.ncerts, e->pem, strlen(e->pem), d->id) < 0) {
+			rc = cli_lib_error();
+			break;
+		}
+		b.format = "tls";
+		opts.source = d->id;
+		opts.mode = a->mode && !strcmp(a->mode, "lifecycle") ? CC_MODE_LIFECYCLE :
+			    CC_MODE_MONITOR;
+		opts.check_host = e->host;
+		opts.check_port = e->port;
+		opts.check_sni = e->sni;
+		if (cc_import(txn, &b, &opts, &r) < 0) {
+			rc = cli_error("%s:%u: %s", e->host, e->port, cc_error_last());
+			cc_bundle_dispose(&b);
+			break;
+		}
+		cc_bundle_dispose(&b);
+		imported++;
+		cc_txn_trailer(txn, "Certctl-Definition", r.definition);
+		cc_buf_printf(&out, "%s: certificate %s imported from %s:%u (%s)\n", r.definition,
+			      r.cert_id, e->host, e->port, cc_operation_mode_name(r.mode));
+		if (results) {
+			cc_json *o = cc_json_object();
+			char ep[300];
+
+			snprintf(ep, sizeof(ep), "%s:%u", e->host, e->port);
+			cc_json_set_str(o, "server", ep);
+			cc_json_set_str(o, "definition", r.definition);
+			cc_json_set_str(o, "certificate", r.cert_id);
+			cc_json_set_bool(o, "created", r.created);
+			cc_json_set_str(o, "mode", cc_operation_mode_name(r.mode));
+			cc_json_append(results, o);
+		}
+	}
+	if (rc == 0 && !imported) {
+		rc = cli_error("nothing to import: no selected certificate of report %s is "
+			       "unmanaged", d->id);
+	}
+	if (rc) {
+		cc_txn_abort(txn);
+		txn = NULL;
+		goto done;
+	}
+	cc_buf_printf(&summary, "import: %zu certificate%s from discovery %s", imported,
+		      imported == 1 ? "" : "s", d->id);
+	cc_txn_trailer(txn, "Certctl-Discovery", d->id);
+	if (cc_txn_commit(txn, summary.ptr, NULL) < 0) {
+		txn = NULL;
+		rc = cli_lib_error();
+		goto done;
+	}
+	txn = NULL;
+	if (results) {
+		cc_json *o = cc_json_object();
+
+		cc_json_set_str(o, "schema", "certctl.import/1");
+		cc_json_set(o, "imported", results);
+		results = NULL;
+		rc = cli_print_json(o) ? EXIT_FAIL : EXIT_OK;
+	} else {
+		cli_info("%s", cc_buf_cstr(&out));
+	}
+done:
+	cc_txn_abort(txn);
+	cc_json_free(results);
+	cc_discovery_free(d);
+	cc_strlist_dispose(&done);
+	cc_buf_dispose(&summary);
+	cc_buf_dispose(&out);
+	cc_repo_free(repo);
+	return rc;
+}
+
 int cmd_import(int argc, char **argv)
 {
 	struct import_args a;
@@ -85,6 +217,11 @@ int cmd_import(int argc, char **argv)
 				"(monitored only)"),
 			OPT_STR(0, "sni", &a.sni, "NAME", "with --from: the server name to ask for "
 				"(default: HOST)"),
+			OPT_BOOL(0, "from-discovery", &a.from_discovery, "import what a discovery "
+				 "report found (the newest, or the REPORT id given)"),
+			OPT_STR(0, "select", &a.select, "FILTER", "with --from-discovery: all "
+				"(default), unmanaged, or KEY=VALUE,... (status, rule, host, port, subject, "
+				"issuer)"),
 			OPT_BOOL(0, "json", &a.json, "print what was imported as JSON"),
 			OPT_DONE(),
 		};
@@ -92,13 +229,23 @@ int cmd_import(int argc, char **argv)
 		rc = cli_parse(argc, argv, options,
 			       "certctl import FILE... [--key FILE] [--chain FILE]... [--name NAME] "
 			       "[--mode lifecycle|monitor]\n"
-			       "       certctl import --from HOST:PORT [--sni NAME] [--name NAME]",
+			       "       certctl import --from HOST:PORT [--sni NAME] [--name NAME]\n"
+			       "       certctl import --from-discovery [REPORT] [--select FILTER] "
+			       "[--mode monitor|lifecycle]",
 			       "Import existing certificates (PEM, DER, P7B, PKCS#12, JKS; found by "
 			       "content) with their chains and keys as definitions' current "
 			       "certificates; one commit for all.", &first);
 	}
 	if (rc)
 		goto out;
+	if (a.from_discovery) {
+		rc = import_discovery(&a, argc - first > 0 ? argv[first] : NULL, argc - first);
+		goto out;
+	}
+	if (a.select) {
+		rc = cli_usage_error("import", "--select goes with --from-discovery");
+		goto out;
+	}
 	if (a.from && (first < argc || a.key || a.chain.count)) {
 		rc = cli_usage_error("import", "--from takes no FILE, --key or --chain");
 		goto out;

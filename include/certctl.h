@@ -28,5 +28,6 @@
 #include "certctl/check.h"
 #include "certctl/notify.h"
 #include "certctl/status.h"
+#include "certctl/discover.h"
 
 #endif

@@ -57,6 +57,7 @@ void cc_check_result_dispose(cc_check_result *r)
 	free(r->issuer);
 	free(r->not_after);
 	cc_strlist_dispose(&r->chain);
+	free(r->pem);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -210,6 +211,7 @@ typedef struct {
 	size_t nstores;
 	chain_verdict *verdicts;
 	size_t nverdicts;
+	const cc_check_options *opts;
 } check_ctx;
 
 static def_cache *def_get(check_ctx *ctx, const char *name, const char *peer)
@@ -397,8 +399,10 @@ static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_res
 	def_cache *d = e->definition ? def_get(ctx, e->definition, e->peer) : NULL;
 	const cc_definition *def = d ? d->def : NULL;
 	const cc_cert *leaf;
-	long long warning = def ? def->warning : 30 * 86400LL;
-	long long critical = def ? def->critical : 7 * 86400LL;
+	long long warning = def ? def->warning : ctx->opts->warning ? ctx->opts->warning :
+			    30 * 86400LL;
+	long long critical = def ? def->critical : ctx->opts->critical ? ctx->opts->critical :
+			     7 * 86400LL;
 	time_t now = time(NULL);
 	char when[32];
 
@@ -430,6 +434,13 @@ static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_res
 	r->expires = (long long)cc_cert_not_after(leaf);
 	for (size_t i = 1; i < pr->nchain; i++)
 		cc_strlist_add(&r->chain, cc_cert_subject(pr->chain[i]));
+	if (ctx->opts->keep_pem) {
+		cc_buf pem = CC_BUF_INIT;
+
+		for (size_t i = 0; i < pr->nchain; i++)
+			cc_cert_pem(pr->chain[i], &pem);
+		r->pem = cc_buf_detach(&pem);
+	}
 	r->warning = warning;
 	r->critical = critical;
 	if (e->definition && !def) {
@@ -499,6 +510,8 @@ static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_res
 				add(r, "name.mismatch", CC_STATUS_CRITICAL, "not valid for %s", name);
 			else
 				add(r, "name.ok", CC_STATUS_OK, "valid for %s", name);
+		} else if (ctx->opts->names_only) {
+			/* A scanned address: no name was asked for, none to judge. */
 		} else if (X509_check_ip_asc(cc_cert_get0_x509(leaf), e->host, 0) != 1) {
 			add(r, "name.mismatch", CC_STATUS_CRITICAL, "not valid for %s", e->host);
 		} else {
@@ -576,6 +589,7 @@ int cc_check_run(cc_repo *repo, const cc_check_endpoint *endpoints, size_t n,
 		opts = &defaults;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.repo = repo;
+	ctx.opts = opts;
 	pc.opts = opts;
 	pc.done = 0;
 	pc.total = n;
@@ -599,6 +613,8 @@ int cc_check_run(cc_repo *repo, const cc_check_endpoint *endpoints, size_t n,
 		}
 		if (!sni && !cc_ip_valid(e->host))
 			sni = e->host;
+		if (e->no_sni)
+			sni = NULL;
 		probes[i].host = e->host;
 		probes[i].port = e->port;
 		probes[i].sni = sni;
@@ -606,7 +622,7 @@ int cc_check_run(cc_repo *repo, const cc_check_endpoint *endpoints, size_t n,
 		probes[i].alpn = opts->alpn;
 		probes[i].timeout_ms = opts->timeout_ms;
 	}
-	rc = cc_probe_run(probes, n, opts->concurrency, 0, pres, on_probe, &pc);
+	rc = cc_probe_run(probes, n, opts->concurrency, opts->rate, pres, on_probe, &pc);
 	cc_time_now_rfc3339(now);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const cc_check_endpoint *e = &endpoints[i];

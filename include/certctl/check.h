@@ -57,6 +57,7 @@ typedef struct {
 	cc_strlist chain;   /* subjects after the leaf */
 	long handshake_ms;
 	long long warning, critical; /* the thresholds applied, seconds */
+	char *pem;          /* the chain served, PEM (with keep_pem), or NULL */
 } cc_check_result;
 
 void cc_check_result_dispose(cc_check_result *r);
@@ -70,6 +71,7 @@ typedef struct {
 	unsigned port;
 	const char *sni;
 	cc_starttls starttls;
+	int no_sni;             /* send no server name at all (a scan's second look) */
 	int owned;              /* host and sni belong to the list (cc_check_endpoints) */
 } cc_check_endpoint;
 
@@ -94,10 +96,14 @@ typedef struct {
 	/* Called as each endpoint's result is ready (from the event loop). */
 	void (*progress)(size_t done, size_t total, void *payload);
 	void *payload;
+	double rate;            /* new connections a second; 0: no limit */
+	long long warning, critical; /* bare endpoints' thresholds; 0: 30 / 7 days */
+	int names_only;         /* no name rule for an address without a name */
+	int keep_pem;           /* keep the chain served, PEM, in each result */
 } cc_check_options;
 
 #define CC_CHECK_OPTIONS_VERSION 1
-#define CC_CHECK_OPTIONS_INIT { CC_CHECK_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL }
+#define CC_CHECK_OPTIONS_INIT { CC_CHECK_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL, 0, 0, 0, 0, 0 }
 
 /*
  * Check `n` endpoints concurrently; `results` (n of them) is filled in the
