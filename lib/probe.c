@@ -33,6 +33,14 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static double now_exact_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
 int cc_hostport_parse(const char *text, char *host, size_t hostsize, unsigned *port)
 {
 	const char *colon;
@@ -721,7 +729,7 @@ int cc_probe_run(const cc_probe *probes, size_t n, unsigned concurrency, double 
 	struct pollfd *pfds = NULL;
 	size_t *map = NULL, next = 0, active = 0;
 	SSL_CTX *ctx = NULL;
-	long long started_at = now_ms();
+	double started_at = now_exact_ms();
 	double started = 0;
 	size_t freed;
 	int rc = 0;
@@ -754,11 +762,13 @@ int cc_probe_run(const cc_probe *probes, size_t n, unsigned concurrency, double 
 
 			if (s->ph != PH_IDLE)
 				continue;
-			if (rate > 0 && started >= (double)(now - started_at) * rate / 1000.0 + 1) {
-				long long at = started_at + (long long)(started * 1000.0 / rate);
+			if (rate > 0 && started >= (now_exact_ms() - started_at) * rate / 1000.0 + 1) {
+				/* The next start is due within this millisecond or the
+				 * next: wait at least 1 ms, never spin. */
+				long long at = (long long)(started_at + started * 1000.0 / rate) + 1;
 
 				if (at < wake)
-					wake = at;
+					wake = at > now ? at : now + 1;
 				break;
 			}
 			started += 1;

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# b0005: a network sweep, certctl discover vs nmap, same range, same run.
+#  setup: BENCH_DISCOVER_SERVERS (4) openssl s_server instances on addresses
+#      spread over 127.0.0.0/20, all on one free port, each with its own
+#      self-signed ECDSA certificate;
+#  nmap: `nmap -n -sT -Pn -p PORT --script ssl-cert 127.0.0.0/20` (connect scan,
+#      the certificate of every TLS port), wall time and peak RSS;
+#  certctl: `certctl discover 127.0.0.0/20 --ports PORT --no-record --rate 100000
+#      --concurrency 1024` (connect, handshake, chain and rules for every server
+#      found; its default rate limit, 2,000 new connections a second, is for real
+#      networks, and nmap has none by default), wall time, peak RSS;
+#  both must find every server (certctl's JSON and nmap's output are counted);
+#  nmap / certctl (target >= 10x faster).
+# Figures only; stops with an error when a tool fails or misses a server.
+# Without nmap (Debian package nmap, `scripts/deps.sh bench`), only certctl's
+# figures are printed.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SERVERS=${BENCH_DISCOVER_SERVERS:-4}
+RANGE=127.0.0.0/20
+pids=()
+stop() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap 'stop; [ -n "${BENCH_DEFER_CLEANUP:-}${BENCH_KEEP:-}" ] || rm -rf "$bench_tmp"' EXIT
+
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+addrs=()
+for ((i = 0; i < SERVERS; i++)); do
+	# Spread over the /20: 127.0.(i*3).(i*40+7).
+	a="127.0.$((i * 3)).$((i * 40 + 7))"
+	addrs+=("$a")
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$bench_tmp/s$i.key" -out "$bench_tmp/s$i.pem" -days 30 \
+		-subj "/CN=server$i.bench.test" 2>/dev/null
+	openssl s_server -quiet -accept "$a:$PORT" -cert "$bench_tmp/s$i.pem" \
+		-key "$bench_tmp/s$i.key" -www >/dev/null 2>&1 &
+	pids+=($!)
+done
+for a in "${addrs[@]}"; do
+	for _ in $(seq 1 100); do
+		(exec 3<>"/dev/tcp/$a/$PORT") 2>/dev/null && break
+		sleep 0.1
+	done
+done
+
+"$CERTCTL" -q init "$bench_tmp/repo" >/dev/null
+cd "$bench_tmp/repo"
+
+fast=(--rate 100000 --concurrency 1024)
+measure "$CERTCTL" discover "$RANGE" --ports "$PORT" --no-record --timeout 3 "${fast[@]}"
+c_ms=$M_MS c_rss=$M_RSS
+measure "$CERTCTL" discover "$RANGE" --ports "$PORT" --no-record --timeout 3
+d_ms=$M_MS
+found=$("$CERTCTL" discover "$RANGE" --ports "$PORT" --no-record --timeout 3 "${fast[@]}" --json |
+	grep -c '"sha256": "' || true)
+# Each endpoint and each certificate entry carries a sha256.
+[ "$found" -ge "$SERVERS" ] || { echo "b0005: certctl found $found of $SERVERS servers" >&2; exit 1; }
+
+echo "  sweep of $RANGE (4,096 addresses) on one port, $SERVERS TLS servers in it"
+row "certctl discover --rate 100000 (connect, TLS, rules)" "$(ms "$c_ms")" "peak RSS $(kb_mb "$c_rss") MB"
+row "certctl discover, default rate (2,000/s)" "$(ms "$d_ms")"
+if command -v nmap >/dev/null 2>&1; then
+	measure nmap -n -sT -Pn -p "$PORT" --script ssl-cert -oN "$bench_tmp/nmap.txt" "$RANGE"
+	n_ms=$M_MS n_rss=$M_RSS
+	nfound=$(grep -c 'Subject: commonName=server' "$bench_tmp/nmap.txt" || true)
+	[ "$nfound" = "$SERVERS" ] || { echo "b0005: nmap found $nfound of $SERVERS servers" >&2; exit 1; }
+	row "nmap -sT --script ssl-cert" "$(ms "$n_ms")" "peak RSS $(kb_mb "$n_rss") MB"
+	row "nmap / certctl" "$(ratio "$n_ms" "$c_ms")x" "target >= 10x"
+else
+	row "nmap" "n/a" "not installed (scripts/deps.sh bench)"
+fi
