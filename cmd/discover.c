@@ -152,8 +152,8 @@ int cmd_discover(int argc, char **argv)
 		}
 		if (!cli.quiet)
 			printf("discover: %zu TLS endpoint%s of %zu probed, %zu distinct certificate%s "
-			       "(%zu endpoint%s share one)%s%s\n", d->nendpoints,
-			       d->nendpoints == 1 ? "" : "s", d->probes, distinct.count,
+			       "(%zu more endpoint%s with a certificate seen before)%s%s\n",
+			       d->nendpoints, d->nendpoints == 1 ? "" : "s", d->probes, distinct.count,
 			       distinct.count == 1 ? "" : "s", shared, shared == 1 ? "" : "s",
 			       repo && !no_record ? "; report " : "",
 			       repo && !no_record ? d->id : "");

@@ -73,8 +73,9 @@ static int import_discovery(const struct import_args *a, const char *report, int
 	if (nargs > 1 || a->key || a->chain.count || a->from || a->name || a->sni)
 		return cli_usage_error("import", "--from-discovery takes one REPORT and no FILE, "
 				       "--key, --chain, --from, --name or --sni");
-	if (a->mode && strcmp(a->mode, "lifecycle") && strcmp(a->mode, "monitor"))
-		return cli_usage_error("import", "--mode is lifecycle or monitor");
+	if (a->mode && strcmp(a->mode, "monitor"))
+		return cli_usage_error("import", "what a scan found is imported monitored-only (no "
+				       "key); --mode monitor");
 	if ((rc = cli_open_repo(&repo)))
 		return rc;
 	if (cc_discovery_load(repo, report, &d) < 0) {
@@ -117,10 +118,20 @@ static int import_discovery(const struct import_args *a, const char *report, int
 			rc = cli_lib_error();
 			break;
 		}
+		/* A server that sends a certificate twice sent it once. */
+		for (size_t x = 1; x < b.ncerts; x++)
+			for (size_t y = 0; y < x; y++)
+				if (!strcmp(cc_cert_sha256(b.certs[x]), cc_cert_sha256(b.certs[y]))) {
+					cc_cert_free(b.certs[x]);
+					memmove(b.certs + x, b.certs + x + 1,
+						(b.ncerts - x - 1) * sizeof(*b.certs));
+					b.ncerts--;
+					x--;
+					break;
+				}
 		b.format = "tls";
 		opts.source = d->id;
-		opts.mode = a->mode && !strcmp(a->mode, "lifecycle") ? CC_MODE_LIFECYCLE :
-			    CC_MODE_MONITOR;
+		opts.mode = CC_MODE_MONITOR;
 		opts.check_host = e->host;
 		opts.check_port = e->port;
 		opts.check_sni = e->sni;
@@ -230,8 +241,7 @@ int cmd_import(int argc, char **argv)
 			       "certctl import FILE... [--key FILE] [--chain FILE]... [--name NAME] "
 			       "[--mode lifecycle|monitor]\n"
 			       "       certctl import --from HOST:PORT [--sni NAME] [--name NAME]\n"
-			       "       certctl import --from-discovery [REPORT] [--select FILTER] "
-			       "[--mode monitor|lifecycle]",
+			       "       certctl import --from-discovery [REPORT] [--select FILTER]",
 			       "Import existing certificates (PEM, DER, P7B, PKCS#12, JKS; found by "
 			       "content) with their chains and keys as definitions' current "
 			       "certificates; one commit for all.", &first);

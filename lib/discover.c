@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <netdb.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -222,6 +223,39 @@ static int expand_files(const cc_strlist *specs, cc_strlist *out)
 	return rc;
 }
 
+/* Overlapping targets name an address once: the first time, in order. */
+static int dedupe_hosts(cc_scan_host *list, size_t *n)
+{
+	size_t cap = 1, kept = 0;
+	size_t *slots;
+
+	while (cap < *n * 2)
+		cap <<= 1;
+	if (!(slots = calloc(cap, sizeof(*slots))))
+		return cc_error_set(CC_ERROR, "out of memory");
+	for (size_t i = 0; i < *n; i++) {
+		uint32_t h = 2166136261u;
+		size_t at;
+		int dup = 0;
+
+		for (const unsigned char *p = (const unsigned char *)list[i].host; *p; p++)
+			h = (h ^ *p) * 16777619u;
+		/* Slots hold kept index + 1; 0 is empty. */
+		for (at = h & (cap - 1); slots[at]; at = (at + 1) & (cap - 1))
+			if (!strcmp(list[slots[at] - 1].host, list[i].host)) {
+				dup = 1;
+				break;
+			}
+		if (dup)
+			continue;
+		list[kept] = list[i];
+		slots[at] = ++kept;
+	}
+	*n = kept;
+	free(slots);
+	return 0;
+}
+
 int cc_scan_targets(const cc_strlist *specs, const cc_strlist *excludes, size_t max, int force,
 		    cc_scan_host **out, size_t *count)
 {
@@ -330,6 +364,8 @@ int cc_scan_targets(const cc_strlist *specs, const cc_strlist *excludes, size_t 
 		rc = cc_error_set(CC_EINVALID, "nothing to scan: no target is left");
 		goto done;
 	}
+	if ((rc = dedupe_hosts(list, &n)) < 0)
+		goto done;
 	*out = list;
 	*count = n;
 	list = NULL;
@@ -514,7 +550,7 @@ done:
 
 /* --- the report ------------------------------------------------------- */
 
-int cc_discovery_save(cc_repo *repo, const cc_discovery *d)
+int cc_discovery_save(cc_repo *repo, cc_discovery *d)
 {
 	cc_buf text = CC_BUF_INIT, rel = CC_BUF_INIT, summary = CC_BUF_INIT;
 	cc_yaml_writer *w = NULL;
@@ -523,6 +559,24 @@ int cc_discovery_save(cc_repo *repo, const cc_discovery *d)
 	char num[32];
 	int rc;
 
+	/* Two scans in one second: the second gets "-2", and so on. */
+	for (int k = 2; k < 1000; k++) {
+		cc_buf abs = CC_BUF_INIT;
+		int taken;
+
+		cc_buf_clear(&rel);
+		cc_buf_printf(&rel, "discovery/%s.yaml", d->id);
+		taken = cc_repo_path(repo, rel.ptr, &abs) == 0 && cc_fs_exists(abs.ptr);
+		cc_buf_dispose(&abs);
+		if (!taken)
+			break;
+		{
+			char id[48];
+
+			snprintf(id, sizeof(id), "%.16s-%d", d->id, k);
+			cc_strset(&d->id, id);
+		}
+	}
 	cc_buf_puts(&text, "# certctl discovery report; see certctl-discover(1).\n");
 	if ((rc = cc_yaml_writer_new(&w, &text)) < 0)
 		return rc;
@@ -575,7 +629,6 @@ int cc_discovery_save(cc_repo *repo, const cc_discovery *d)
 	cc_yaml_writer_free(w);
 	if (rc < 0)
 		goto done;
-	cc_buf_printf(&rel, "discovery/%s.yaml", d->id);
 	cc_buf_printf(&summary, "discover: %zu TLS endpoints of %zu probed: %zu CRITICAL, "
 		      "%zu WARNING, %zu OK", d->nendpoints, d->probes, counts[CC_STATUS_CRITICAL],
 		      counts[CC_STATUS_WARNING], counts[CC_STATUS_OK]);
@@ -772,8 +825,14 @@ int cc_discovery_html(const cc_discovery *d, cc_buf *out)
 
 		cc_buf_printf(out, "<tr style=\"background:%s\"><td>%s</td><td>", colors[r->status],
 			      cc_status_name(r->status));
-		esc(out, r->host);
-		cc_buf_printf(out, ":%u", r->port);
+		if (strchr(r->host, ':')) {
+			cc_buf_putc(out, '[');
+			esc(out, r->host);
+			cc_buf_printf(out, "]:%u", r->port);
+		} else {
+			esc(out, r->host);
+			cc_buf_printf(out, ":%u", r->port);
+		}
 		if (r->sni) {
 			cc_buf_puts(out, " (");
 			esc(out, r->sni);

@@ -17,7 +17,7 @@ _certctl_valued="--from --clone --cn --org --ou --locality --state --country
 	--csr-out --crl-url --ocsp-url --issuer-url --policy --max-validity
 	--cert --format --reason --batch --p12-out --p12-passphrase-file
 	--csr-format --set --receive --name --alias --key-passphrase-file --from
-	--alpn --timeout --concurrency"
+	--alpn --timeout --concurrency -p --ports --exclude --rate --html --select"
 
 # Whether option $1 takes a value.
 _certctl_is_valued()
@@ -201,6 +201,24 @@ _certctl_value()
 	--alpn)
 		_certctl_words "h2 http/1.1 h2,http/1.1"
 		;;
+	--html)
+		_certctl_files
+		_certctl_words "-"
+		;;
+	--exclude)
+		# An address or a range (free text), or @FILE.
+		if [[ $cur == @* ]]; then
+			local at=$cur
+			cur=${cur#@}
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -f -P @ -- "$cur")
+			cur=$at
+		fi
+		;;
+	--select)
+		compopt -o nospace 2>/dev/null
+		_certctl_words "all unmanaged status= rule= host= port= subject= issuer="
+		;;
 	-o | --out | --passphrase-file | --chain | --receive | --p12-out | \
 		--p12-passphrase-file | --key-passphrase-file)
 		_certctl_files
@@ -237,8 +255,8 @@ _certctl()
 	COMPREPLY=()
 
 	local commands="init define show list rm log fsck key ca issue acquire
-		current requests check revoke deploy deployments import export inspect
-		trust help version"
+		current requests check monitor status notify discover revoke deploy
+		deployments import export inspect trust help version"
 	local _certctl_dir='' i=1 command='' command_at=0
 
 	# Global options come before the command.
@@ -437,6 +455,11 @@ _certctl()
 			--json --nagios"
 		operand='definitions'
 		;;
+	discover)
+		options="-p --ports --exclude --concurrency --rate --timeout --force
+			--no-record --json --html"
+		operand='targets'
+		;;
 	deploy)
 		options="--check --confirm-manual --note --rollback --package-out
 			--package-passphrase-file -t --target --cert --no-check --timeout
@@ -447,9 +470,19 @@ _certctl()
 		options="--failed --open --json"
 		operand='definition'
 		;;
+	monitor)
+		options="--concurrency --timeout --no-renew --no-notify -n --dry-run
+			--prometheus --shard --json"
+		;;
+	status)
+		options="--expiring --failed --json"
+		;;
+	notify)
+		options="--test --report --channel"
+		;;
 	import)
 		options="--key --chain --name --mode --passphrase-file
-			--key-passphrase-file --from --sni --json"
+			--key-passphrase-file --from --sni --from-discovery --select --json"
 		operand='files'
 		;;
 	export)
@@ -495,6 +528,19 @@ _certctl()
 	files)
 		# trust add, import and inspect take any number of files.
 		_certctl_files
+		return 0
+		;;
+	targets)
+		# discover: addresses and ranges (free text), names, @FILE.
+		if [[ $cur == @* ]]; then
+			local at=$cur
+			cur=${cur#@}
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -f -P @ -- "$cur")
+			cur=$at
+		elif declare -F _known_hosts_real >/dev/null; then
+			_known_hosts_real -- "$cur"
+		fi
 		return 0
 		;;
 	revoke)

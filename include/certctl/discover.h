@@ -74,8 +74,9 @@ char *cc_cert_managed_by(cc_repo *repo, const char *sha256);
 int cc_discover(cc_repo *repo, const cc_scan_host *hosts, size_t nhosts, const unsigned *ports,
 		size_t nports, const cc_discover_options *opts, cc_discovery **out);
 
-/* Store the report in discovery/<id>.yaml, one commit. */
-int cc_discovery_save(cc_repo *repo, const cc_discovery *d);
+/* Store the report in discovery/<id>.yaml, one commit (an id already
+ * taken gets "-2", "-3": d->id is updated). */
+int cc_discovery_save(cc_repo *repo, cc_discovery *d);
 /* Load report `id` (NULL: the newest). */
 int cc_discovery_load(cc_repo *repo, const char *id, cc_discovery **out);
 
