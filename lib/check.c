@@ -729,11 +729,81 @@ cc_json *cc_check_result_to_json(const cc_check_result *r)
 	return o;
 }
 
+int cc_check_result_yaml(cc_yaml_writer *w, const cc_check_result *r)
+{
+	char num[16];
+	int rc;
+
+	snprintf(num, sizeof(num), "%u", r->port);
+	rc = cc_yaml_put(w, "host", r->host);
+	rc = rc ? rc : cc_yaml_key(w, "port");
+	rc = rc ? rc : cc_yaml_plain(w, num);
+	rc = rc ? rc : cc_yaml_put(w, "sni", r->sni);
+	rc = rc ? rc : cc_yaml_put(w, "starttls", r->starttls);
+	rc = rc ? rc : cc_yaml_put(w, "target", r->target);
+	rc = rc ? rc : cc_yaml_put(w, "time", r->time);
+	rc = rc ? rc : cc_yaml_put(w, "status", cc_status_name(r->status));
+	rc = rc ? rc : cc_yaml_put(w, "summary", r->summary);
+	rc = rc ? rc : cc_yaml_put(w, "sha256", r->sha256);
+	rc = rc ? rc : cc_yaml_put(w, "sha1", r->sha1);
+	rc = rc ? rc : cc_yaml_put(w, "subject", r->subject);
+	rc = rc ? rc : cc_yaml_put(w, "issuer", r->issuer);
+	rc = rc ? rc : cc_yaml_put(w, "not_after", r->not_after);
+	rc = rc ? rc : cc_yaml_put_list(w, "chain", &r->chain, 0);
+	if (rc == 0 && r->nfindings) {
+		rc = cc_yaml_key(w, "findings");
+		rc = rc ? rc : cc_yaml_seq_start(w, 0);
+		for (size_t k = 0; k < r->nfindings && rc == 0; k++) {
+			rc = cc_yaml_map_start(w);
+			rc = rc ? rc : cc_yaml_put(w, "rule", r->findings[k].rule);
+			rc = rc ? rc : cc_yaml_put(w, "status", cc_status_name(r->findings[k].status));
+			rc = rc ? rc : cc_yaml_put(w, "message", r->findings[k].message);
+			rc = rc ? rc : cc_yaml_map_end(w);
+		}
+		rc = rc ? rc : cc_yaml_seq_end(w);
+	}
+	return rc;
+}
+
+int cc_check_result_from_node(cc_check_result *r, const cc_node *e)
+{
+	const cc_node *f = cc_node_get(e, "findings");
+	unsigned long port = 0;
+
+	if (cc_node_uint(cc_node_get(e, "port"), 65535, &port) < 0 ||
+	    !cc_node_scalar(cc_node_get(e, "host")))
+		return cc_node_error(e, CC_EINVALID, "an endpoint needs host and port");
+	r->host = cc_strdup(cc_node_scalar(cc_node_get(e, "host")));
+	r->port = (unsigned)port;
+	r->sni = cc_strdup(cc_node_scalar(cc_node_get(e, "sni")));
+	r->starttls = cc_strdup(cc_node_scalar(cc_node_get(e, "starttls")));
+	r->target = cc_strdup(cc_node_scalar(cc_node_get(e, "target")));
+	r->time = cc_strdup(cc_node_scalar(cc_node_get(e, "time")));
+	if (status_parse(cc_node_scalar(cc_node_get(e, "status")), &r->status) < 0)
+		r->status = CC_STATUS_UNKNOWN;
+	r->summary = cc_strdup(cc_node_scalar(cc_node_get(e, "summary")));
+	r->sha256 = cc_strdup(cc_node_scalar(cc_node_get(e, "sha256")));
+	r->sha1 = cc_strdup(cc_node_scalar(cc_node_get(e, "sha1")));
+	r->subject = cc_strdup(cc_node_scalar(cc_node_get(e, "subject")));
+	r->issuer = cc_strdup(cc_node_scalar(cc_node_get(e, "issuer")));
+	r->not_after = cc_strdup(cc_node_scalar(cc_node_get(e, "not_after")));
+	for (size_t k = 0; f && k < cc_node_count(f); k++) {
+		const cc_node *x = cc_node_at(f, k);
+		cc_status st;
+
+		if (status_parse(cc_node_scalar(cc_node_get(x, "status")), &st) < 0)
+			st = CC_STATUS_UNKNOWN;
+		add(r, cc_node_scalar(cc_node_get(x, "rule")) ? cc_node_scalar(cc_node_get(x, "rule")) :
+		    "?", st, "%s", cc_node_scalar(cc_node_get(x, "message")) ?
+		    cc_node_scalar(cc_node_get(x, "message")) : "");
+	}
+	return 0;
+}
+
 static int record_format(const char *def, const cc_check_result *results, size_t n, cc_buf *out)
 {
 	cc_yaml_writer *w = NULL;
 	cc_status worst = CC_STATUS_OK;
-	char num[32];
 	int rc, first = 1;
 
 	for (size_t i = 0; i < n; i++)
@@ -755,35 +825,7 @@ static int record_format(const char *def, const cc_check_result *results, size_t
 		if (!r->definition || strcmp(r->definition, def))
 			continue;
 		rc = cc_yaml_map_start(w);
-		rc = rc ? rc : cc_yaml_put(w, "host", r->host);
-		snprintf(num, sizeof(num), "%u", r->port);
-		rc = rc ? rc : cc_yaml_key(w, "port");
-		rc = rc ? rc : cc_yaml_plain(w, num);
-		rc = rc ? rc : cc_yaml_put(w, "sni", r->sni);
-		rc = rc ? rc : cc_yaml_put(w, "starttls", r->starttls);
-		rc = rc ? rc : cc_yaml_put(w, "target", r->target);
-		rc = rc ? rc : cc_yaml_put(w, "time", r->time);
-		rc = rc ? rc : cc_yaml_put(w, "status", cc_status_name(r->status));
-		rc = rc ? rc : cc_yaml_put(w, "summary", r->summary);
-		rc = rc ? rc : cc_yaml_put(w, "sha256", r->sha256);
-		rc = rc ? rc : cc_yaml_put(w, "sha1", r->sha1);
-		rc = rc ? rc : cc_yaml_put(w, "subject", r->subject);
-		rc = rc ? rc : cc_yaml_put(w, "issuer", r->issuer);
-		rc = rc ? rc : cc_yaml_put(w, "not_after", r->not_after);
-		rc = rc ? rc : cc_yaml_put_list(w, "chain", &r->chain, 0);
-		if (rc == 0 && r->nfindings) {
-			rc = cc_yaml_key(w, "findings");
-			rc = rc ? rc : cc_yaml_seq_start(w, 0);
-			for (size_t k = 0; k < r->nfindings && rc == 0; k++) {
-				rc = cc_yaml_map_start(w);
-				rc = rc ? rc : cc_yaml_put(w, "rule", r->findings[k].rule);
-				rc = rc ? rc : cc_yaml_put(w, "status",
-							   cc_status_name(r->findings[k].status));
-				rc = rc ? rc : cc_yaml_put(w, "message", r->findings[k].message);
-				rc = rc ? rc : cc_yaml_map_end(w);
-			}
-			rc = rc ? rc : cc_yaml_seq_end(w);
-		}
+		rc = rc ? rc : cc_check_result_yaml(w, r);
 		rc = rc ? rc : cc_yaml_map_end(w);
 	}
 	rc = rc ? rc : cc_yaml_seq_end(w);
@@ -875,38 +917,11 @@ int cc_check_last(cc_repo *repo, const char *definition, cc_check_result **out, 
 		goto done;
 	}
 	for (size_t i = 0; eps && i < cc_node_count(eps); i++) {
-		const cc_node *e = cc_node_at(eps, i), *f = cc_node_get(e, "findings");
 		cc_check_result *r = &list[n++];
-		unsigned long port = 0;
 
 		r->definition = strdup(definition);
-		r->host = cc_strdup(cc_node_scalar(cc_node_get(e, "host")));
-		if (cc_node_get(e, "port") && cc_node_uint(cc_node_get(e, "port"), 65535, &port) < 0)
-			cc_error_clear();
-		r->port = (unsigned)port;
-		r->sni = cc_strdup(cc_node_scalar(cc_node_get(e, "sni")));
-		r->starttls = cc_strdup(cc_node_scalar(cc_node_get(e, "starttls")));
-		r->target = cc_strdup(cc_node_scalar(cc_node_get(e, "target")));
-		r->time = cc_strdup(cc_node_scalar(cc_node_get(e, "time")));
-		if (status_parse(cc_node_scalar(cc_node_get(e, "status")), &r->status) < 0)
-			r->status = CC_STATUS_UNKNOWN;
-		r->summary = cc_strdup(cc_node_scalar(cc_node_get(e, "summary")));
-		r->sha256 = cc_strdup(cc_node_scalar(cc_node_get(e, "sha256")));
-		r->sha1 = cc_strdup(cc_node_scalar(cc_node_get(e, "sha1")));
-		r->subject = cc_strdup(cc_node_scalar(cc_node_get(e, "subject")));
-		r->issuer = cc_strdup(cc_node_scalar(cc_node_get(e, "issuer")));
-		r->not_after = cc_strdup(cc_node_scalar(cc_node_get(e, "not_after")));
-		for (size_t k = 0; f && k < cc_node_count(f); k++) {
-			const cc_node *x = cc_node_at(f, k);
-			cc_status st;
-
-			if (status_parse(cc_node_scalar(cc_node_get(x, "status")), &st) < 0)
-				st = CC_STATUS_UNKNOWN;
-			add(r, cc_node_scalar(cc_node_get(x, "rule")) ?
-			    cc_node_scalar(cc_node_get(x, "rule")) : "?", st, "%s",
-			    cc_node_scalar(cc_node_get(x, "message")) ?
-			    cc_node_scalar(cc_node_get(x, "message")) : "");
-		}
+		if ((rc = cc_check_result_from_node(r, cc_node_at(eps, i))) < 0)
+			goto done;
 	}
 	*out = list;
 	*count = n;

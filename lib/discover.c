@@ -593,32 +593,8 @@ int cc_discovery_save(cc_repo *repo, cc_discovery *d)
 
 		counts[r->status]++;
 		rc = cc_yaml_map_start(w);
-		rc = rc ? rc : cc_yaml_put(w, "host", r->host);
-		snprintf(num, sizeof(num), "%u", r->port);
-		rc = rc ? rc : cc_yaml_key(w, "port");
-		rc = rc ? rc : cc_yaml_plain(w, num);
-		rc = rc ? rc : cc_yaml_put(w, "sni", r->sni);
-		rc = rc ? rc : cc_yaml_put(w, "starttls", r->starttls);
-		rc = rc ? rc : cc_yaml_put(w, "status", cc_status_name(r->status));
-		rc = rc ? rc : cc_yaml_put(w, "summary", r->summary);
-		rc = rc ? rc : cc_yaml_put(w, "sha256", r->sha256);
-		rc = rc ? rc : cc_yaml_put(w, "subject", r->subject);
-		rc = rc ? rc : cc_yaml_put(w, "issuer", r->issuer);
-		rc = rc ? rc : cc_yaml_put(w, "not_after", r->not_after);
+		rc = rc ? rc : cc_check_result_yaml(w, r);
 		rc = rc ? rc : cc_yaml_put(w, "managed", d->managed[i]);
-		if (rc == 0 && r->nfindings) {
-			rc = cc_yaml_key(w, "findings");
-			rc = rc ? rc : cc_yaml_seq_start(w, 0);
-			for (size_t k = 0; k < r->nfindings && rc == 0; k++) {
-				rc = cc_yaml_map_start(w);
-				rc = rc ? rc : cc_yaml_put(w, "rule", r->findings[k].rule);
-				rc = rc ? rc : cc_yaml_put(w, "status",
-							   cc_status_name(r->findings[k].status));
-				rc = rc ? rc : cc_yaml_put(w, "message", r->findings[k].message);
-				rc = rc ? rc : cc_yaml_map_end(w);
-			}
-			rc = rc ? rc : cc_yaml_seq_end(w);
-		}
 		/* The chain itself, so that it can be imported without a second scan. */
 		rc = rc ? rc : cc_yaml_put(w, "chain_pem", r->pem);
 		rc = rc ? rc : cc_yaml_map_end(w);
@@ -688,40 +664,15 @@ int cc_discovery_load(cc_repo *repo, const char *id, cc_discovery **out)
 	d->id = cc_strdup(cc_node_scalar(cc_node_get(root, "id")));
 	d->time = cc_strdup(cc_node_scalar(cc_node_get(root, "time")));
 	for (size_t i = 0; i < cc_node_count(eps); i++) {
-		const cc_node *e = cc_node_at(eps, i), *f = cc_node_get(e, "findings");
+		const cc_node *e = cc_node_at(eps, i);
 		cc_check_result *r = &d->endpoints[d->nendpoints];
-		unsigned long port = 0;
 
-		if (cc_node_uint(cc_node_get(e, "port"), 65535, &port) < 0 ||
-		    !cc_node_scalar(cc_node_get(e, "host"))) {
-			rc = cc_error_set(CC_EINVALID, "%s: endpoint %zu needs host and port", rel.ptr,
-					  i + 1);
+		if ((rc = cc_check_result_from_node(r, e)) < 0) {
+			cc_check_result_dispose(r);
 			goto done;
 		}
-		r->host = strdup(cc_node_scalar(cc_node_get(e, "host")));
-		r->port = (unsigned)port;
-		r->sni = cc_strdup(cc_node_scalar(cc_node_get(e, "sni")));
-		r->starttls = cc_strdup(cc_node_scalar(cc_node_get(e, "starttls")));
-		r->summary = cc_strdup(cc_node_scalar(cc_node_get(e, "summary")));
-		r->sha256 = cc_strdup(cc_node_scalar(cc_node_get(e, "sha256")));
-		r->subject = cc_strdup(cc_node_scalar(cc_node_get(e, "subject")));
-		r->issuer = cc_strdup(cc_node_scalar(cc_node_get(e, "issuer")));
-		r->not_after = cc_strdup(cc_node_scalar(cc_node_get(e, "not_after")));
 		r->pem = cc_strdup(cc_node_scalar(cc_node_get(e, "chain_pem")));
 		d->managed[d->nendpoints] = cc_strdup(cc_node_scalar(cc_node_get(e, "managed")));
-		for (size_t k = 0; f && k < cc_node_count(f); k++) {
-			const cc_node *x = cc_node_at(f, k);
-			const char *st = cc_node_scalar(cc_node_get(x, "status"));
-			cc_status status = CC_STATUS_UNKNOWN;
-
-			for (int s = 0; st && s < 4; s++)
-				if (!strcmp(st, cc_status_name((cc_status)s)))
-					status = (cc_status)s;
-			add_finding(r, cc_node_scalar(cc_node_get(x, "rule")) ?
-				    cc_node_scalar(cc_node_get(x, "rule")) : "?", status,
-				    cc_node_scalar(cc_node_get(x, "message")) ?
-				    cc_node_scalar(cc_node_get(x, "message")) : "");
-		}
 		d->nendpoints++;
 	}
 	d->answered = d->nendpoints;
@@ -793,29 +744,17 @@ cc_json *cc_discovery_to_json(const cc_discovery *d)
 	return o;
 }
 
-static void esc(cc_buf *out, const char *s)
-{
-	for (; s && *s; s++)
-		switch (*s) {
-		case '<': cc_buf_puts(out, "&lt;"); break;
-		case '>': cc_buf_puts(out, "&gt;"); break;
-		case '&': cc_buf_puts(out, "&amp;"); break;
-		case '"': cc_buf_puts(out, "&quot;"); break;
-		default: cc_buf_putc(out, *s);
-		}
-}
-
 int cc_discovery_html(const cc_discovery *d, cc_buf *out)
 {
 	static const char *const colors[] = { "#dff0d8", "#fcf8e3", "#f2dede", "#eeeeee" };
 
 	cc_buf_puts(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>certctl "
 		    "discovery ");
-	esc(out, d->id);
+	cc_html_escape(out, d->id);
 	cc_buf_puts(out, "</title><style>body{font-family:sans-serif}table{border-collapse:collapse}"
 		    "td,th{border:1px solid #999;padding:3px 6px;vertical-align:top}</style></head>"
 		    "<body>\n<h1>certctl discovery ");
-	esc(out, d->id);
+	cc_html_escape(out, d->id);
 	cc_buf_printf(out, "</h1>\n<p>%zu TLS endpoints found of %zu probed.</p>\n<table><tr>"
 		      "<th>status</th><th>endpoint</th><th>subject</th><th>issuer</th>"
 		      "<th>expires</th><th>findings</th><th>managed</th></tr>\n", d->nendpoints,
@@ -827,32 +766,32 @@ int cc_discovery_html(const cc_discovery *d, cc_buf *out)
 			      cc_status_name(r->status));
 		if (strchr(r->host, ':')) {
 			cc_buf_putc(out, '[');
-			esc(out, r->host);
+			cc_html_escape(out, r->host);
 			cc_buf_printf(out, "]:%u", r->port);
 		} else {
-			esc(out, r->host);
+			cc_html_escape(out, r->host);
 			cc_buf_printf(out, ":%u", r->port);
 		}
 		if (r->sni) {
 			cc_buf_puts(out, " (");
-			esc(out, r->sni);
+			cc_html_escape(out, r->sni);
 			cc_buf_puts(out, ")");
 		}
 		cc_buf_puts(out, "</td><td>");
-		esc(out, r->subject);
+		cc_html_escape(out, r->subject);
 		cc_buf_puts(out, "</td><td>");
-		esc(out, r->issuer);
+		cc_html_escape(out, r->issuer);
 		cc_buf_puts(out, "</td><td>");
-		esc(out, r->not_after);
+		cc_html_escape(out, r->not_after);
 		cc_buf_puts(out, "</td><td>");
 		for (size_t k = 0; k < r->nfindings; k++)
 			if (r->findings[k].status != CC_STATUS_OK) {
 				cc_buf_printf(out, "%s: ", cc_status_name(r->findings[k].status));
-				esc(out, r->findings[k].message);
+				cc_html_escape(out, r->findings[k].message);
 				cc_buf_puts(out, "<br>");
 			}
 		cc_buf_puts(out, "</td><td>");
-		esc(out, d->managed[i] ? d->managed[i] : "");
+		cc_html_escape(out, d->managed[i] ? d->managed[i] : "");
 		cc_buf_puts(out, "</td></tr>\n");
 	}
 	return cc_buf_puts(out, "</table>\n</body></html>\n");

@@ -189,6 +189,10 @@ int cc_yaml_put(cc_yaml_writer *w, const char *key, const char *value);
 int cc_yaml_put_list(cc_yaml_writer *w, const char *key, const cc_strlist *list, int flow);
 void cc_yaml_writer_free(cc_yaml_writer *w);
 
+/* check.c: a result's fields into an open YAML mapping, and back. */
+int cc_check_result_yaml(cc_yaml_writer *w, const cc_check_result *r);
+int cc_check_result_from_node(cc_check_result *r, const cc_node *node);
+
 /* An error located at the key of mapping value `value` ("FILE:L:C: ..."). */
 int cc_node_key_error(const cc_node *value, int code, const char *fmt, ...) CC_PRINTF(3, 4);
 
@@ -200,6 +204,8 @@ int cc_node_duration(const cc_node *node, long long *out);
 int cc_node_expect(const cc_node *node, cc_node_type type, const char *what);
 
 char *cc_strdup(const char *s); /* NULL-safe strdup */
+/* `s` with < > & " ' as HTML entities, appended to `out`. */
+void cc_html_escape(cc_buf *out, const char *s);
 /* SHA-256 of `data`, lower-case hex. */
 int cc_sha256_hex(const void *data, size_t len, char out[65]);
 void cc_strset(char **slot, const char *value); /* free old, strdup new */

@@ -425,18 +425,6 @@ static void last_state(cc_repo *repo, char hash[65], time_t *when)
 	cc_buf_dispose(&text);
 }
 
-static void html_escape(cc_buf *out, const char *s)
-{
-	for (; s && *s; s++)
-		switch (*s) {
-		case '<': cc_buf_puts(out, "&lt;"); break;
-		case '>': cc_buf_puts(out, "&gt;"); break;
-		case '&': cc_buf_puts(out, "&amp;"); break;
-		case '"': cc_buf_puts(out, "&quot;"); break;
-		default: cc_buf_putc(out, *s);
-		}
-}
-
 int cc_notify_monitor(cc_repo *repo, const cc_check_result *checks, size_t nchecks,
 		      const cc_renew_result *renewals, size_t nrenewals, int *sent)
 {
@@ -482,11 +470,11 @@ int cc_notify_monitor(cc_repo *repo, const cc_check_result *checks, size_t nchec
 			      r->definition ? r->definition : "-", r->host, r->port,
 			      r->summary ? r->summary : "");
 		cc_buf_printf(&html, "<tr><td>%s</td><td>", cc_status_name(r->status));
-		html_escape(&html, r->definition ? r->definition : "-");
+		cc_html_escape(&html, r->definition ? r->definition : "-");
 		cc_buf_puts(&html, "</td><td>");
-		html_escape(&html, r->host);
+		cc_html_escape(&html, r->host);
 		cc_buf_printf(&html, ":%u</td><td>", r->port);
-		html_escape(&html, r->summary);
+		cc_html_escape(&html, r->summary);
 		cc_buf_puts(&html, "</td></tr>\n");
 		it = cc_check_result_to_json(r);
 		cc_json_append(items, it);
@@ -508,9 +496,9 @@ int cc_notify_monitor(cc_repo *repo, const cc_check_result *checks, size_t nchec
 		cc_buf_puts(&html, "<tr><td>");
 		cc_buf_puts(&html, r->action == CC_RENEW_FAILED ? "CRITICAL" : "WARNING");
 		cc_buf_puts(&html, "</td><td>");
-		html_escape(&html, r->definition);
+		cc_html_escape(&html, r->definition);
 		cc_buf_puts(&html, "</td><td>renewal</td><td>");
-		html_escape(&html, r->message);
+		cc_html_escape(&html, r->message);
 		cc_buf_puts(&html, "</td></tr>\n");
 		it = cc_json_object();
 		cc_json_set_str(it, "definition", r->definition);
@@ -612,15 +600,15 @@ static int build_report(cc_repo *repo, cc_buf *subject, cc_buf *text, cc_buf *ht
 			      st->check_status ? st->check_status : "-",
 			      st->check_summary ? ": " : "", st->check_summary ? st->check_summary : "");
 		cc_buf_puts(html, "<tr><td>");
-		html_escape(html, st->definition);
+		cc_html_escape(html, st->definition);
 		cc_buf_printf(html, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>",
 			      !strcmp(st->mode, "monitor") ? "monitor" : st->process,
 			      st->current ? st->current : "-", days,
 			      st->request_state ? st->request_state : "-", deploy);
-		html_escape(html, st->check_status ? st->check_status : "-");
+		cc_html_escape(html, st->check_status ? st->check_status : "-");
 		if (st->check_summary) {
 			cc_buf_puts(html, ": ");
-			html_escape(html, st->check_summary);
+			cc_html_escape(html, st->check_summary);
 		}
 		cc_buf_puts(html, "</td></tr>\n");
 		cc_json_append(arr, cc_def_status_to_json(st));

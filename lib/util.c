@@ -328,3 +328,16 @@ int cc_sha256_hex(const void *data, size_t len, char out[65])
 			*p = (char)(*p - 'A' + 'a');
 	return 0;
 }
+
+void cc_html_escape(cc_buf *out, const char *s)
+{
+	for (; s && *s; s++)
+		switch (*s) {
+		case '<': cc_buf_puts(out, "&lt;"); break;
+		case '>': cc_buf_puts(out, "&gt;"); break;
+		case '&': cc_buf_puts(out, "&amp;"); break;
+		case '"': cc_buf_puts(out, "&quot;"); break;
+		case '\'': cc_buf_puts(out, "&#39;"); break;
+		default: cc_buf_putc(out, *s);
+		}
+}
