@@ -325,3 +325,30 @@ stop_pid() {
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 }
+
+# start_challtestsrv LOG: pebble-challtestsrv as pebble's DNS (A: 127.0.0.1
+# for every name; TXT: what its management API was told) on free ports:
+# sets CH_DNS, CH_MGMT and CHALL_PID (stop it with stop_pid).  One assertion.
+start_challtestsrv() {
+	local log=$1
+	CH_DNS=
+	CH_MGMT=
+	CHALL_PID=
+	for _ in 1 2 3; do
+		read -r CH_DNS CH_MGMT <<<"$(free_ports 2)"
+		pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" -dns01 "127.0.0.1:$CH_DNS" \
+			-http01 "" -https01 "" -tlsalpn01 "" -management "127.0.0.1:$CH_MGMT" >>"$log" 2>&1 &
+		CHALL_PID=$!
+		for _ in $(seq 100); do
+			listening "$CH_MGMT" && listening "$CH_DNS" && break
+			alive "$CHALL_PID" || break
+			sleep 0.05
+		done
+		listening "$CH_MGMT" && listening "$CH_DNS" && break
+		stop_pid "$CHALL_PID"
+		CHALL_PID=
+	done
+	_count
+	[ -n "$CHALL_PID" ] || fail "pebble-challtestsrv does not start within 3 tries:
+$(cat "$log")"
+}

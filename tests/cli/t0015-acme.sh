@@ -153,25 +153,7 @@ trap 'exit 130' INT
 
 # pebble-challtestsrv: the DNS pebble asks (A: 127.0.0.1 for every name,
 # TXT: what the management API was told), on CH_DNS; its API on CH_MGMT.
-CH_DNS=
-CH_MGMT=
-for _ in 1 2 3; do
-	read -r CH_DNS CH_MGMT <<<"$(free_ports 2)"
-	pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" -dns01 "127.0.0.1:$CH_DNS" -http01 "" \
-		-https01 "" -tlsalpn01 "" -management "127.0.0.1:$CH_MGMT" >>"$P/chall.log" 2>&1 &
-	CHALL_PID=$!
-	for _ in $(seq 100); do
-		listening "$CH_MGMT" && listening "$CH_DNS" && break
-		alive "$CHALL_PID" || break
-		sleep 0.05
-	done
-	listening "$CH_MGMT" && listening "$CH_DNS" && break
-	stop_pid "$CHALL_PID"
-	CHALL_PID=
-done
-_count
-[ -n "$CHALL_PID" ] || fail "pebble-challtestsrv does not start within 3 tries:
-$(cat "$P/chall.log")"
+start_challtestsrv "$P/chall.log"
 
 # launch_pebble NAME NONCE-REJECT-% [EAB-KEY]: start pebble NAME (its ACME
 # port, management port and the http-01 port its VA connects to chosen

@@ -589,25 +589,7 @@ mkdir "$P"
 		openssl x509 -req -in tls.csr -CA ca.pem -CAkey tls-ca.key -days 2 -extfile tls.ext \
 			-out cert.pem 2>/dev/null
 ) || fail "cannot make pebble's TLS certificate"
-CH_DNS=
-CH_MGMT=
-for _ in 1 2 3; do
-	read -r CH_DNS CH_MGMT <<<"$(free_ports 2)"
-	pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" -dns01 "127.0.0.1:$CH_DNS" -http01 "" \
-		-https01 "" -tlsalpn01 "" -management "127.0.0.1:$CH_MGMT" >>"$P/chall.log" 2>&1 &
-	CHALL_PID=$!
-	for _ in $(seq 100); do
-		listening "$CH_MGMT" && listening "$CH_DNS" && break
-		alive "$CHALL_PID" || break
-		sleep 0.05
-	done
-	listening "$CH_MGMT" && listening "$CH_DNS" && break
-	stop_pid "$CHALL_PID"
-	CHALL_PID=
-done
-_count
-[ -n "$CHALL_PID" ] || fail "pebble-challtestsrv does not start within 3 tries:
-$(cat "$P/chall.log")"
+start_challtestsrv "$P/chall.log"
 pebble_up() {
 	curl -fsS --max-time 2 --cacert "$P/ca.pem" -o /dev/null "https://127.0.0.1:$ACME/dir" 2>/dev/null &&
 		curl -fsS --max-time 2 --cacert "$P/ca.pem" -o /dev/null "https://127.0.0.1:$MGMT/roots/0" 2>/dev/null
