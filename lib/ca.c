@@ -632,7 +632,35 @@ static void constraint_texts(X509_STORE_CTX *ctx, const cc_cert *cert, cc_buf *n
 		cc_buf_puts(limits, "see the CA certificate");
 }
 
-static int verify_with(const cc_verify_ctx *v, const cc_cert *cert, const char *what)
+/*
+ * OpenSSL's last step of verification, less the signatures: each member of
+ * the chain must be valid now.  Names, constraints, purposes and path
+ * lengths were checked before this step.
+ */
+static int times_only(X509_STORE_CTX *ctx)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+
+	for (int i = 0; chain && i < sk_X509_num(chain); i++) {
+		X509 *x = sk_X509_value(chain, i);
+		int err = X509_cmp_current_time(X509_get0_notBefore(x)) >= 0 ? X509_V_ERR_CERT_NOT_YET_VALID
+			  : X509_cmp_current_time(X509_get0_notAfter(x)) <= 0 ? X509_V_ERR_CERT_HAS_EXPIRED
+									       : X509_V_OK;
+
+		if (err != X509_V_OK) {
+			X509_STORE_CTX_set_error_depth(ctx, i);
+			X509_STORE_CTX_set_current_cert(ctx, x);
+			X509_STORE_CTX_set_error(ctx, err);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* `trust_signatures`: the leaf was just signed by a key already proven to
+ * match its CA certificate, and the chain above it was verified before. */
+static int verify_with(const cc_verify_ctx *v, const cc_cert *cert, const char *what,
+		       int trust_signatures)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	int rc = 0, err;
@@ -641,6 +669,8 @@ static int verify_with(const cc_verify_ctx *v, const cc_cert *cert, const char *
 		rc = cc_error_openssl(CC_ERROR, "cannot verify %s", what);
 		goto done;
 	}
+	if (trust_signatures)
+		X509_STORE_CTX_set_verify(ctx, times_only);
 	if (X509_verify_cert(ctx) == 1)
 		goto done;
 	err = X509_STORE_CTX_get_error(ctx);
@@ -681,7 +711,7 @@ int cc_ca_verify(const cc_cert *cert, const cc_cert *issuer, cc_cert *const *cha
 
 	if ((rc = verify_ctx_init(&v, issuer, chain, nchain)) < 0)
 		return rc;
-	rc = verify_with(&v, cert, what);
+	rc = verify_with(&v, cert, what, 0);
 	cc_verify_ctx_dispose(&v);
 	return rc;
 }
@@ -690,11 +720,14 @@ int cc_ca_verify_issued(cc_ca *ca, const cc_cert *cert, const char *what)
 {
 	int rc;
 
-	/* The same store for every certificate of a batch. */
+	/* The same store for every certificate of a batch; the first one's
+	 * signatures prove the CA's key and chain, for the rest as well. */
 	if (!ca->verify.store &&
 	    (rc = verify_ctx_init(&ca->verify, ca->cert, ca->chain, ca->nchain)) < 0)
 		return rc;
-	return verify_with(&ca->verify, cert, what);
+	if ((rc = verify_with(&ca->verify, cert, what, ca->signatures_proven)) == 0)
+		ca->signatures_proven = 1;
+	return rc;
 }
 
 int cc_ca_issuing_extensions(const cc_ca *ca, X509 *cert, X509V3_CTX *ctx)
@@ -750,12 +783,11 @@ static int put_field(cc_yaml_writer *w, const char *key, const char *value)
 
 int cc_ca_index_write(cc_txn *txn, const cc_ca *ca, const cc_ca_record *r)
 {
-	cc_buf rel = CC_BUF_INIT, text = CC_BUF_INIT, file = CC_BUF_INIT;
+	cc_buf rel = CC_BUF_INIT, text = CC_BUF_INIT;
 	cc_yaml_writer *w = NULL;
 	int rc;
 
-	if ((rc = cc_buf_printf(&file, "issued/%s.yaml", r->serial)) < 0 ||
-	    (rc = cc_ca_relpath(&rel, ca->name, file.ptr)) < 0)
+	if ((rc = cc_ca_record_path(&rel, ca, r->serial)) < 0)
 		goto done;
 	cc_buf_puts(&text, "# certctl: a certificate this CA issued.\n");
 	if ((rc = cc_yaml_writer_new(&w, &text)) < 0)
@@ -778,7 +810,6 @@ done:
 	cc_yaml_writer_free(w);
 	cc_buf_dispose(&rel);
 	cc_buf_dispose(&text);
-	cc_buf_dispose(&file);
 	return rc;
 }
 

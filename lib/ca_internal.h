@@ -28,9 +28,12 @@ struct cc_ca {
 	size_t nchain;
 	cc_key *key;       /* loaded on first use */
 	cc_verify_ctx verify; /* for what it issues, built on first use */
+	int signatures_proven; /* a certificate it issued verified in full */
 };
 
 const EVP_MD *cc_ca_digest(EVP_PKEY *pkey);
+/* ca/NAME/issued/AB/SERIAL.yaml: where the index keeps `serial` (fan-out). */
+int cc_ca_record_path(cc_buf *rel, const cc_ca *ca, const char *serial);
 int cc_ca_random_serial(ASN1_INTEGER **out);
 int cc_ca_subject_name(X509_NAME **out, const cc_subject *subject);
 /* The key for a new certificate of `def`: the one `opts` or the definition

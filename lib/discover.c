@@ -42,6 +42,7 @@ cc_starttls cc_scan_port_starttls(unsigned port)
 
 int cc_scan_ports(const char *list, unsigned **out, size_t *count)
 {
+	unsigned char seen[65536 / 8] = { 0 };
 	unsigned *ports = NULL;
 	size_t n = 0;
 	const char *p = list;
@@ -63,15 +64,13 @@ int cc_scan_ports(const char *list, unsigned **out, size_t *count)
 		}
 		if (a < 1 || b > 65535 || a > b || (*end && *end != ','))
 			goto bad;
+		/* A port once, in the order given ("1-65535" is 65,535 ports). */
+		if (!ports && !(ports = malloc(65535 * sizeof(*ports))))
+			return cc_error_set(CC_ERROR, "out of memory");
 		for (unsigned long v = a; v <= b; v++) {
-			int dup = 0;
-
-			for (size_t i = 0; i < n && !dup; i++)
-				dup = ports[i] == v;
-			if (dup)
+			if (seen[v / 8] & (1u << (v % 8)))
 				continue;
-			if (!(ports = realloc(ports, (n + 1) * sizeof(*ports))) && (n = 0, 1))
-				return cc_error_set(CC_ERROR, "out of memory");
+			seen[v / 8] |= (unsigned char)(1u << (v % 8));
 			ports[n++] = (unsigned)v;
 		}
 		p = *end ? end + 1 : end;
@@ -259,6 +258,12 @@ static int dedupe_hosts(cc_scan_host *list, size_t *n)
 int cc_scan_targets(const cc_strlist *specs, const cc_strlist *excludes, size_t max, int force,
 		    cc_scan_host **out, size_t *count)
 {
+	return cc_scan_targets_ex(specs, excludes, max, force, 1, out, count);
+}
+
+int cc_scan_targets_ex(const cc_strlist *specs, const cc_strlist *excludes, size_t max, int force,
+		       int resolve, cc_scan_host **out, size_t *count)
+{
 	cc_strlist all = CC_STRLIST_INIT, exall = CC_STRLIST_INIT;
 	range *ex = NULL;
 	size_t nex = 0, n = 0, cap = 0, total = 0;
@@ -298,6 +303,14 @@ int cc_scan_targets(const cc_strlist *specs, const cc_strlist *excludes, size_t 
 						  size == SIZE_MAX ? (size_t)SIZE_MAX : size, max);
 				goto done;
 			}
+			/* --force lifts the configured maximum, not this one: every
+			 * address takes memory before the first probe. */
+			if (size > CC_SCAN_HARD_MAX || total + size > CC_SCAN_HARD_MAX) {
+				rc = cc_error_set(CC_EINVALID, "%s: the targets have more than %u "
+						  "addresses; certctl scans at most that many in one "
+						  "run", spec, (unsigned)CC_SCAN_HARD_MAX);
+				goto done;
+			}
 			total += size;
 			if (total > max && !force) {
 				rc = cc_error_set(CC_EINVALID, "the targets have more than %zu addresses "
@@ -333,7 +346,7 @@ int cc_scan_targets(const cc_strlist *specs, const cc_strlist *excludes, size_t 
 					  "(10.0.0.0/24) nor a host name", spec);
 			goto done;
 		}
-		{
+		if (resolve) {
 			struct addrinfo hints, *res = NULL;
 			int err;
 

@@ -161,33 +161,33 @@ done:
 
 int cc_fs_mkdir_p(const char *path, unsigned mode)
 {
-	cc_buf buf = CC_BUF_INIT;
+	const char *slash;
 	int rc;
 
-	if (cc_fs_is_dir(path))
-		return 0; /* the usual case: one stat, not one mkdir per component */
-	if ((rc = cc_buf_puts(&buf, path)) < 0)
-		return rc;
-	for (char *p = buf.ptr + 1; ; p++) {
-		if (*p == '/' || *p == '\0') {
-			char saved = *p;
-
-			*p = '\0';
-			if (mkdir(buf.ptr, mode) < 0 && errno != EEXIST) {
-				rc = cc_error_errno(0, "cannot create directory '%s'", buf.ptr);
-				break;
-			}
-			if (!cc_fs_is_dir(buf.ptr)) {
-				rc = cc_error_set(CC_EIO, "'%s' exists and is not a directory", buf.ptr);
-				break;
-			}
-			*p = saved;
-			if (!saved)
-				break;
-		}
+	/* From the deepest directory up: a new certificate's directory is
+	 * usually one mkdir below an existing one. */
+	if (mkdir(path, mode) == 0)
+		return 0;
+	if (errno == EEXIST) {
+		if (cc_fs_is_dir(path))
+			return 0;
+		return cc_error_set(CC_EIO, "'%s' exists and is not a directory", path);
 	}
-	cc_buf_dispose(&buf);
-	return rc;
+	if (errno != ENOENT || !(slash = strrchr(path, '/')) || slash == path)
+		return cc_error_errno(0, "cannot create directory '%s'", path);
+	{
+		cc_buf parent = CC_BUF_INIT;
+
+		rc = cc_buf_put(&parent, path, (size_t)(slash - path));
+		if (rc == 0)
+			rc = cc_fs_mkdir_p(parent.ptr, mode);
+		cc_buf_dispose(&parent);
+	}
+	if (rc < 0)
+		return rc;
+	if (mkdir(path, mode) < 0 && (errno != EEXIST || !cc_fs_is_dir(path)))
+		return cc_error_errno(0, "cannot create directory '%s'", path);
+	return 0;
 }
 
 int cc_fs_mkdir_parents(const char *path, unsigned mode)
@@ -276,6 +276,76 @@ int cc_fs_list(cc_strlist *out, const char *dir, const char *suffix)
 			break;
 	}
 	closedir(d);
+	cc_strlist_sort(out);
+	return rc;
+}
+
+int cc_fanout_path(cc_buf *out, const char *dir, const char *name)
+{
+	if (strlen(name) < 3 || strchr(name, '/'))
+		return cc_error_set(CC_EINVALID, "invalid file name '%s' in %s/", name, dir);
+	return cc_buf_printf(out, "%s/%.2s/%s", dir, name, name);
+}
+
+int cc_fanout_find(cc_buf *out, const cc_repo *repo, const char *dir, const char *name)
+{
+	cc_buf abs = CC_BUF_INIT;
+	int rc;
+
+	cc_buf_clear(out);
+	if ((rc = cc_fanout_path(out, dir, name)) < 0 || (rc = cc_repo_path(repo, out->ptr, &abs)) < 0)
+		goto done;
+	if (cc_fs_exists(abs.ptr))
+		goto done;
+	cc_buf_clear(&abs);
+	if ((rc = cc_buf_printf(&abs, "%s/%s", dir, name)) < 0)
+		goto done;
+	{
+		cc_buf flat = CC_BUF_INIT;
+
+		if ((rc = cc_repo_path(repo, abs.ptr, &flat)) == 0 && cc_fs_exists(flat.ptr)) {
+			cc_buf_clear(out);
+			rc = cc_buf_puts(out, abs.ptr);
+		}
+		cc_buf_dispose(&flat);
+	}
+done:
+	cc_buf_dispose(&abs);
+	return rc;
+}
+
+int cc_fs_list_fanout(cc_strlist *out, const char *dir, const char *suffix)
+{
+	cc_strlist top = CC_STRLIST_INIT;
+	cc_buf sub = CC_BUF_INIT;
+	int rc;
+
+	if ((rc = cc_fs_list(&top, dir, NULL)) < 0)
+		return rc;
+	for (size_t i = 0; i < top.count && rc == 0; i++) {
+		const char *name = top.items[i];
+		size_t len = strlen(name), slen = suffix ? strlen(suffix) : 0;
+
+		cc_buf_clear(&sub);
+		if (len == 2 && (rc = cc_fs_join(&sub, dir, name)) == 0 && cc_fs_is_dir(sub.ptr)) {
+			cc_strlist files = CC_STRLIST_INIT;
+
+			rc = cc_fs_list(&files, sub.ptr, suffix);
+			for (size_t k = 0; k < files.count && rc == 0; k++) {
+				cc_buf_clear(&sub);
+				if ((rc = cc_buf_printf(&sub, "%s/%s", name, files.items[k])) == 0)
+					rc = cc_strlist_add(out, sub.ptr);
+			}
+			cc_strlist_dispose(&files);
+			continue;
+		}
+		if (slen && (len <= slen || strcmp(name + len - slen, suffix) != 0 ||
+			     strstr(name, ".tmp-")))
+			continue;
+		rc = cc_strlist_add(out, name);
+	}
+	cc_strlist_dispose(&top);
+	cc_buf_dispose(&sub);
 	cc_strlist_sort(out);
 	return rc;
 }

@@ -365,7 +365,7 @@ static int check_keys(fsck_state *st)
 	int rc, unlocked = 0;
 
 	if ((rc = cc_repo_path(st->repo, "keys", &dir)) < 0 ||
-	    (rc = cc_fs_list(&files, dir.ptr, NULL)) < 0)
+	    (rc = cc_fs_list_fanout(&files, dir.ptr, NULL)) < 0)
 		goto done;
 	if (files.count && stat(dir.ptr, &sb) == 0 && (sb.st_mode & 077)) {
 		int fixed = st->opts->repair && chmod(dir.ptr, 0700) == 0;
@@ -374,16 +374,36 @@ static int check_keys(fsck_state *st)
 			    (unsigned)(sb.st_mode & 0777));
 	}
 	for (size_t i = 0; i < files.count && rc == 0; i++) {
-		char *name = files.items[i], path[512], id[64];
+		char *entry = files.items[i], path[512], id[64];
+		const char *name = strrchr(entry, '/') ? strrchr(entry, '/') + 1 : entry;
 		size_t len = strlen(name);
 		cc_key_info info;
 		cc_key *key = NULL;
 
-		snprintf(path, sizeof(path), "keys/%s", name);
+		snprintf(path, sizeof(path), "keys/%s", entry);
+		/* keys/ab/ holds the ids that start with "ab" */
+		if (name != entry && strncmp(entry, name, 2) != 0) {
+			rc = report(st, CC_FSCK_WARNING, path, 0, "unexpected file (not in keys/%.2s/)",
+				    name);
+			continue;
+		}
+		if (name != entry && (i == 0 || strncmp(files.items[i - 1], entry, 3) != 0)) {
+			cc_buf_clear(&abs);
+			cc_buf_printf(&abs, "%s/%.2s", dir.ptr, entry);
+			if (stat(abs.ptr, &sb) == 0 && (sb.st_mode & 077)) {
+				int fixed = st->opts->repair && chmod(abs.ptr, 0700) == 0;
+				char sub[16];
+
+				snprintf(sub, sizeof(sub), "keys/%.2s", entry);
+				rc = report(st, CC_FSCK_WARNING, sub, fixed,
+					    "directory mode %03o, expected 700",
+					    (unsigned)(sb.st_mode & 0777));
+			}
+		}
 		if (len > 4 && !strcmp(name + len - 4, ".pem")) {
 			snprintf(id, sizeof(id), "%.*s", (int)(len - 4), name);
 			cc_buf_clear(&abs);
-			cc_fs_join(&abs, dir.ptr, name);
+			cc_fs_join(&abs, dir.ptr, entry);
 			if (stat(abs.ptr, &sb) == 0 && (sb.st_mode & 077)) {
 				int fixed = st->opts->repair && chmod(abs.ptr, 0600) == 0;
 
@@ -392,7 +412,7 @@ static int check_keys(fsck_state *st)
 					    (unsigned)(sb.st_mode & 0777));
 			}
 			cc_buf_clear(&abs);
-			cc_buf_printf(&abs, "%s/%s.yaml", dir.ptr, id);
+			cc_buf_printf(&abs, "%s/%.*s.yaml", dir.ptr, (int)(strlen(entry) - 4), entry);
 			if (rc == 0 && !cc_fs_exists(abs.ptr))
 				rc = report(st, CC_FSCK_ERROR, path, 0, "key without metadata (%s.yaml)",
 					    id);
@@ -409,7 +429,7 @@ static int check_keys(fsck_state *st)
 			continue;
 		}
 		cc_buf_clear(&abs);
-		cc_buf_printf(&abs, "%s/%s.pem", dir.ptr, id);
+		cc_buf_printf(&abs, "%s/%.*s.pem", dir.ptr, (int)(strlen(entry) - 5), entry);
 		if (!cc_fs_exists(abs.ptr)) {
 			rc = report(st, CC_FSCK_ERROR, path, 0, "key %s: the key file %s.pem is missing",
 				    id, id);

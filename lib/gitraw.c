@@ -109,6 +109,83 @@ static int change_order(const void *a, const void *b)
 	return tree_cmp(x->name, x->name_len, x->is_dir, y->name, y->name_len, y->is_dir);
 }
 
+/* Where an entry named like `c` (of either type) sits in `entries`, or -1. */
+static long find_named(const raw_entry *entries, size_t n, const level_change *c)
+{
+	for (int dir = 0; dir <= 1; dir++) {
+		size_t lo = 0, hi = n;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int cmp = tree_cmp(entries[mid].name, entries[mid].name_len, entries[mid].is_dir,
+					   c->name, c->name_len, dir);
+
+			if (cmp == 0 && entries[mid].is_dir == dir)
+				return (long)mid;
+			if (cmp < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	return -1;
+}
+
+/*
+ * The new tree: the existing entries, minus those a change names (whatever
+ * their type), merged in tree order with the upserts.  Runs of unchanged
+ * entries are contiguous in the raw tree and copied as one block, so a
+ * directory of thousands of entries costs a memcpy, not an entry each.
+ */
+static int merge_level(cc_buf *out, const unsigned char *end, const raw_entry *entries,
+		       size_t nentries, const level_change *level, size_t nlevel)
+{
+	unsigned char *drop = calloc(nentries ? nentries : 1, 1);
+	size_t a = 0;
+	int rc = 0;
+
+	if (!drop)
+		return cc_error_set(CC_ERROR, "out of memory");
+	for (size_t b = 0; b < nlevel; b++) {
+		long at = find_named(entries, nentries, &level[b]);
+
+		if (at >= 0)
+			drop[at] = 1;
+	}
+	if (nentries && (rc = cc_buf_grow(out, (size_t)(end - (const unsigned char *)entries[0].mode) +
+						     nlevel * 80)) < 0)
+		goto done;
+	for (size_t b = 0; b <= nlevel && rc == 0; b++) {
+		/* Copy the entries before change b (all that are left after the last). */
+		while (a < nentries && rc == 0) {
+			size_t run = a;
+
+			while (run < nentries && !drop[run] &&
+			       (b == nlevel ||
+				tree_cmp(entries[run].name, entries[run].name_len, entries[run].is_dir,
+					 level[b].name, level[b].name_len, level[b].is_dir) < 0))
+				run++;
+			if (run > a) {
+				const char *from = entries[a].mode;
+				const char *to = run < nentries ? entries[run].mode : (const char *)end;
+
+				rc = cc_buf_put(out, from, (size_t)(to - from));
+				a = run;
+			} else if (drop[a]) {
+				a++;
+			} else {
+				break;
+			}
+		}
+		if (b < nlevel && rc == 0 && !level[b].remove)
+			rc = put_entry(out, level[b].is_dir ? "40000" : "100644", level[b].is_dir ? 5 : 6,
+				       level[b].name, level[b].name_len, level[b].oid.id);
+	}
+done:
+	free(drop);
+	return rc;
+}
+
 /*
  * Build the tree for `prefix_len` bytes of path prefix already consumed:
  * `changes[0..n)` are the full-path changes below this tree, sorted by path.
@@ -122,6 +199,7 @@ static int build_tree(git_odb *odb, const git_oid *base, const cc_git_change *ch
 	level_change *level = NULL;
 	size_t nentries = 0, nlevel = 0;
 	cc_buf raw = CC_BUF_INIT;
+	const unsigned char *tree_end = NULL;
 	int rc = 0;
 
 	*empty = 0;
@@ -148,6 +226,7 @@ static int build_tree(git_odb *odb, const git_oid *base, const cc_git_change *ch
 			rc = cc_error_set(CC_EIO, "malformed tree %s", git_oid_tostr_s(base));
 			goto done;
 		}
+		tree_end = (const unsigned char *)data + size;
 	}
 	level = calloc(n ? n : 1, sizeof(*level));
 	if (!level) {
@@ -199,54 +278,9 @@ static int build_tree(git_odb *odb, const git_oid *base, const cc_git_change *ch
 		}
 	}
 	qsort(level, nlevel, sizeof(*level), change_order);
-	/* Merge: existing entries (minus those changed, whatever their type)
-	 * with the upserts, in tree order. */
-	{
-		size_t a = 0, b = 0;
-
-		while (a < nentries || b < nlevel) {
-			int take_entry;
-
-			if (a < nentries) {
-				int replaced = 0;
-
-				for (size_t k = 0; k < nlevel; k++)
-					if (level[k].name_len == entries[a].name_len &&
-					    !memcmp(level[k].name, entries[a].name, entries[a].name_len)) {
-						replaced = 1;
-						break;
-					}
-				if (replaced) {
-					a++;
-					continue;
-				}
-			}
-			if (b < nlevel && level[b].remove) {
-				b++;
-				continue;
-			}
-			if (a >= nentries)
-				take_entry = 0;
-			else if (b >= nlevel)
-				take_entry = 1;
-			else
-				take_entry = tree_cmp(entries[a].name, entries[a].name_len,
-						      entries[a].is_dir, level[b].name, level[b].name_len,
-						      level[b].is_dir) < 0;
-			if (take_entry) {
-				rc = put_entry(&raw, entries[a].mode, entries[a].mode_len, entries[a].name,
-					       entries[a].name_len, entries[a].oid);
-				a++;
-			} else {
-				rc = put_entry(&raw, level[b].is_dir ? "40000" : "100644",
-					       level[b].is_dir ? 5 : 6, level[b].name, level[b].name_len,
-					       level[b].oid.id);
-				b++;
-			}
-			if (rc < 0)
-				goto done;
-		}
-	}
+	if ((rc = merge_level(&raw, tree_end, entries, nentries, level,
+			      nlevel)) < 0)
+		goto done;
 	if (raw.size == 0 && prefix_len > 0) {
 		*empty = 1; /* the parent drops it; an empty subtree is never written */
 		goto done;

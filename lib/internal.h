@@ -40,6 +40,21 @@ int cc_fs_join(cc_buf *out, const char *a, const char *b);
 int cc_fs_relpath_check(const char *relpath);
 /* Names (not paths) of the entries of `dir`, sorted; "." ones skipped. */
 int cc_fs_list(cc_strlist *out, const char *dir, const char *suffix);
+/*
+ * Fan-out directories (keys/, a CA's issued/) keep each file in a
+ * subdirectory named after the file's first two characters, as git keeps
+ * objects/: a commit rewrites every git tree it touches, and no tree then
+ * grows with the repository.  Files of the older flat layout are still read.
+ *
+ * cc_fanout_path: "DIR/ab/abcdef.yaml" for `name` "abcdef.yaml".
+ * cc_fanout_find: the repository-relative path of DIR's `name`: the fan-out
+ *   one, or the flat one where only that exists (an older repository).
+ * cc_fs_list_fanout: the entries of absolute `dir` as "ab/NAME" for files in
+ *   two-character subdirectories and "NAME" for anything else, sorted.
+ */
+int cc_fanout_path(cc_buf *out, const char *dir, const char *name);
+int cc_fanout_find(cc_buf *out, const cc_repo *repo, const char *dir, const char *name);
+int cc_fs_list_fanout(cc_strlist *out, const char *dir, const char *suffix);
 
 /* repo.c */
 git_repository *cc_repo_git(cc_repo *repo);

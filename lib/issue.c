@@ -344,13 +344,15 @@ int cc_serial_normalize(char *out, size_t size, const char *serial)
 	return 0;
 }
 
-static int record_path(cc_buf *rel, const cc_ca *ca, const char *serial)
+int cc_ca_record_path(cc_buf *rel, const cc_ca *ca, const char *serial)
 {
-	cc_buf file = CC_BUF_INIT;
-	int rc = cc_buf_printf(&file, "issued/%s.yaml", serial);
+	cc_buf dir = CC_BUF_INIT, file = CC_BUF_INIT;
+	int rc;
 
-	if (rc == 0)
-		rc = cc_ca_relpath(rel, ca->name, file.ptr);
+	if ((rc = cc_ca_relpath(&dir, ca->name, "issued")) == 0 &&
+	    (rc = cc_buf_printf(&file, "%s.yaml", serial)) == 0)
+		rc = cc_fanout_find(rel, ca->repo, dir.ptr, file.ptr);
+	cc_buf_dispose(&dir);
 	cc_buf_dispose(&file);
 	return rc;
 }
@@ -412,7 +414,7 @@ int cc_ca_records(cc_ca *ca, cc_repo *repo, cc_ca_record **out, size_t *count)
 	*count = 0;
 	if ((rc = cc_ca_relpath(&rel, ca->name, "issued")) < 0 ||
 	    (rc = cc_repo_path(repo, rel.ptr, &dir)) < 0 ||
-	    (rc = cc_fs_list(&files, dir.ptr, ".yaml")) < 0)
+	    (rc = cc_fs_list_fanout(&files, dir.ptr, ".yaml")) < 0)
 		goto done;
 	records = calloc(files.count ? files.count : 1, sizeof(*records));
 	if (!records) {
@@ -451,7 +453,7 @@ int cc_ca_revoke(cc_txn *txn, cc_ca *ca, const char *serial_text, int reason)
 
 	memset(&r, 0, sizeof(r));
 	if ((rc = cc_serial_normalize(serial, sizeof(serial), serial_text)) < 0 ||
-	    (rc = record_path(&rel, ca, serial)) < 0 || (rc = cc_repo_path(repo, rel.ptr, &abs)) < 0)
+	    (rc = cc_ca_record_path(&rel, ca, serial)) < 0 || (rc = cc_repo_path(repo, rel.ptr, &abs)) < 0)
 		goto done;
 	if (!cc_fs_exists(abs.ptr)) {
 		rc = cc_error_set(CC_ENOTFOUND, "CA '%s' did not issue a certificate with serial %s",

@@ -729,8 +729,9 @@ static int decrypt_for_repo(cc_key **out, cc_repo *repo, const char *text, size_
 	    ASN1_INTEGER_get_uint64(&fp, sp->parallelizationParameter) != 1 ||
 	    fn != n || fr != r || fp != p || (size_t)ASN1_STRING_length(sp->salt) != saltlen ||
 	    memcmp(ASN1_STRING_get0_data(sp->salt), salt, saltlen) != 0 ||
-	    !(ivs = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(ASN1_OCTET_STRING),
-					      pbe2->encryption->parameter) ) ) {
+	    !pbe2->encryption->parameter ||
+	    pbe2->encryption->parameter->type != V_ASN1_OCTET_STRING ||
+	    !(ivs = ASN1_STRING_dup(pbe2->encryption->parameter->value.octet_string))) {
 		/* Not ours, or unusual parameters: let OpenSSL do it all. */
 		ERR_clear_error();
 		goto slow;
@@ -791,14 +792,18 @@ done:
 	return rc;
 }
 
-static int key_paths(cc_buf *pem, cc_buf *meta, const char *id)
+/* keys/ab/ID.pem and keys/ab/ID.yaml (keys/ID.* in older repositories). */
+static int key_paths(const cc_repo *repo, cc_buf *pem, cc_buf *meta, const char *id)
 {
+	cc_buf name = CC_BUF_INIT;
 	int rc = 0;
 
-	if (pem)
-		rc = cc_buf_printf(pem, "keys/%s.pem", id);
-	if (rc == 0 && meta)
-		rc = cc_buf_printf(meta, "keys/%s.yaml", id);
+	if (pem && (rc = cc_buf_printf(&name, "%s.pem", id)) == 0)
+		rc = cc_fanout_find(pem, repo, "keys", name.ptr);
+	cc_buf_clear(&name);
+	if (rc == 0 && meta && (rc = cc_buf_printf(&name, "%s.yaml", id)) == 0)
+		rc = cc_fanout_find(meta, repo, "keys", name.ptr);
+	cc_buf_dispose(&name);
 	return rc;
 }
 
@@ -815,17 +820,40 @@ int cc_key_resolve(char **out, cc_repo *repo, const char *prefix)
 		return cc_error_set(CC_EINVALID,
 				    "invalid key id '%s' (at least 4 lower-case hex digits)",
 				    prefix ? prefix : "");
+	/* A whole id needs no listing: most callers hold one. */
+	if (plen == sizeof(((cc_key *)0)->id) - 1) {
+		cc_buf rel = CC_BUF_INIT;
+
+		if ((rc = key_paths(repo, NULL, &rel, prefix)) == 0 &&
+		    (rc = cc_repo_path(repo, rel.ptr, &dir)) == 0 && cc_fs_exists(dir.ptr))
+			found = (char *)prefix;
+		cc_buf_dispose(&rel);
+		if (rc < 0)
+			goto done;
+		if (found) {
+			*out = strdup(prefix);
+			rc = *out ? 0 : cc_error_set(CC_ERROR, "out of memory");
+			goto done;
+		}
+		rc = cc_error_set(CC_ENOTFOUND, "no key '%s'", prefix);
+		goto done;
+	}
+	cc_buf_clear(&dir);
 	if ((rc = cc_repo_path(repo, "keys", &dir)) < 0 ||
-	    (rc = cc_fs_list(&names, dir.ptr, ".yaml")) < 0)
+	    (rc = cc_fs_list_fanout(&names, dir.ptr, ".yaml")) < 0)
 		goto done;
 	for (size_t i = 0; i < names.count; i++) {
-		if (strncmp(names.items[i], prefix, plen) != 0)
+		/* "ab/ID.yaml", or "ID.yaml" in the flat layout */
+		char *base = strrchr(names.items[i], '/');
+
+		base = base ? base + 1 : names.items[i];
+		if (strncmp(base, prefix, plen) != 0)
 			continue;
 		if (found) {
 			rc = cc_error_set(CC_EINVALID, "key id '%s' is ambiguous", prefix);
 			goto done;
 		}
-		found = names.items[i];
+		found = base;
 	}
 	if (!found) {
 		rc = cc_error_set(CC_ENOTFOUND, "no key '%s'", prefix);
@@ -848,7 +876,7 @@ int cc_key_load(cc_key **out, cc_repo *repo, const char *id)
 	*out = NULL;
 	if ((rc = cc_key_resolve(&full, repo, id)) < 0)
 		goto done;
-	if ((rc = key_paths(&rel, NULL, full)) < 0)
+	if ((rc = key_paths(repo, &rel, NULL, full)) < 0)
 		goto done;
 	rc = cc_repo_read(repo, rel.ptr, &text);
 	if (rc == CC_ENOTFOUND) {
@@ -897,7 +925,7 @@ int cc_key_store(cc_txn *txn, const cc_key *key, const char *origin)
 	char spec[32], now[32];
 	int rc;
 
-	if ((rc = key_paths(&pem_path, &meta_path, key->id)) < 0)
+	if ((rc = key_paths(repo, &pem_path, &meta_path, key->id)) < 0)
 		goto done;
 	if ((rc = cc_repo_path(repo, meta_path.ptr, &abs)) < 0)
 		goto done;
@@ -975,7 +1003,7 @@ static int info_read(cc_key_info *out, cc_repo *repo, const char *id)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = key_paths(NULL, &rel, id)) < 0 || (rc = cc_repo_path(repo, rel.ptr, &abs)) < 0)
+	if ((rc = key_paths(repo, NULL, &rel, id)) < 0 || (rc = cc_repo_path(repo, rel.ptr, &abs)) < 0)
 		goto done;
 	if ((rc = cc_node_load(&root, abs.ptr, rel.ptr)) < 0)
 		goto done;
@@ -1035,7 +1063,7 @@ int cc_key_info_list(cc_repo *repo, cc_key_info **out, size_t *count)
 	*out = NULL;
 	*count = 0;
 	if ((rc = cc_repo_path(repo, "keys", &dir)) < 0 ||
-	    (rc = cc_fs_list(&names, dir.ptr, ".yaml")) < 0)
+	    (rc = cc_fs_list_fanout(&names, dir.ptr, ".yaml")) < 0)
 		goto done;
 	infos = calloc(names.count ? names.count : 1, sizeof(*infos));
 	if (!infos) {
@@ -1043,8 +1071,11 @@ int cc_key_info_list(cc_repo *repo, cc_key_info **out, size_t *count)
 		goto done;
 	}
 	for (size_t i = 0; i < names.count; i++) {
-		names.items[i][strlen(names.items[i]) - 5] = '\0';
-		if ((rc = info_read(&infos[n], repo, names.items[i])) < 0)
+		char *base = strrchr(names.items[i], '/');
+
+		base = base ? base + 1 : names.items[i];
+		base[strlen(base) - 5] = '\0';
+		if ((rc = info_read(&infos[n], repo, base)) < 0)
 			goto done;
 		n++;
 	}

@@ -29,6 +29,12 @@ typedef struct {
  */
 int cc_scan_targets(const cc_strlist *specs, const cc_strlist *excludes, size_t max, int force,
 		    cc_scan_host **out, size_t *count);
+/* The same; names are resolved only when `resolve` (else checked as names). */
+int cc_scan_targets_ex(const cc_strlist *specs, const cc_strlist *excludes, size_t max, int force,
+		       int resolve, cc_scan_host **out, size_t *count);
+/* At most this many addresses in one scan, --force or not: each takes
+ * memory (about 260 bytes) before the first probe (a /12, an IPv6 /108). */
+#define CC_SCAN_HARD_MAX (1u << 20)
 
 /* "443,8443,1000-1010" into ports; CC_EINVALID naming the bad part. */
 int cc_scan_ports(const char *list, unsigned **out, size_t *count);

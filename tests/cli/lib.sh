@@ -256,6 +256,17 @@ key_id_of() {
 		sha256sum | cut -c1-16
 }
 
+# key_file ID EXT: where the repository keeps key ID's .pem or .yaml
+# (keys/ fans out by the first two characters, as git's objects/ does).
+key_file() {
+	echo "keys/${1:0:2}/$1.$2"
+}
+
+# issued_file CA SERIAL: the CA's index record of SERIAL (fanned out too).
+issued_file() {
+	echo "ca/$1/issued/${2:0:2}/$2.yaml"
+}
+
 # finish: the end of a script.
 finish() {
 	if [ -s "$FAILED_FILE" ]; then

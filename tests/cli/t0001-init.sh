@@ -50,9 +50,9 @@ assert_eq "$secrets_before" "$(ls -A "$CERTCTL_SECRET_DIR" | LC_ALL=C sort)" "se
 assert_eq "init: certificate repository created" "$(git -C pass log --format=%s)" "commit of the passphrase repository"
 # The passphrase is really the key-encryption secret: openssl agrees.
 CERTCTL_PASSPHRASE='correct horse battery staple' ok_out kid certctl -C pass -q key generate --key ecdsa:P-256
-kid=$(ls pass/keys | sed -n 's/\.pem$//p')
+kid=$(find pass/keys -name '*.pem' -printf '%f\n' | sed 's/\.pem$//')
 assert_match "$kid" '^[0-9a-f]{16}$' "key id"
-ok openssl pkey -in "pass/keys/$kid.pem" -passin 'pass:correct horse battery staple' -noout
+ok openssl pkey -in "pass/keys/${kid:0:2}/$kid.pem" -passin 'pass:correct horse battery staple' -noout
 # ... and without the passphrase the repository cannot unlock its keys.
 expect_fail 1 'secret|passphrase' certctl -C pass key generate
 

@@ -84,7 +84,7 @@ assert_unchanged
 
 # --- rm ------------------------------------------------------------------
 ok_out kid certctl -q key generate
-kid=$(ls keys | sed -n 's/\.pem$//p')
+kid=$(find keys -name '*.pem' -printf '%f\n' | sed 's/\.pem$//')
 n0=$(commits)
 ok_out out certctl rm mail
 assert_eq "mail: removed" "$out" "rm output"
@@ -100,8 +100,8 @@ assert_eq "" "$(git status --porcelain --untracked-files=all)" "git status after
 # The old content is still in history.
 ok git cat-file -e HEAD~1:definitions/mail.yaml
 # Keys are kept.
-assert_file "keys/$kid.pem"
-assert_file "keys/$kid.yaml"
+assert_file "keys/${kid:0:2}/$kid.pem"
+assert_file "keys/${kid:0:2}/$kid.yaml"
 ok_out out certctl list
 assert_eq 3 "$(printf '%s\n' "$out" | wc -l | tr -d ' ')" "lines of list after rm"
 assert_not_contains "$(printf '%s\n' "$out" | awk '{print $1}')" "mail" "list after rm"

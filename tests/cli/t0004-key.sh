@@ -20,9 +20,9 @@ pub_der_sha256() {
 	fi
 }
 
-# new_key_ids: the ids of keys/*.pem, sorted.
+# new_key_ids: the ids of keys/*/*.pem, sorted.
 key_ids() {
-	find keys -maxdepth 1 -name '*.pem' -printf '%f\n' 2>/dev/null | sed 's/\.pem$//' | LC_ALL=C sort
+	find keys -maxdepth 2 -name '*.pem' -printf '%f\n' 2>/dev/null | sed 's/\.pem$//' | LC_ALL=C sort
 }
 
 # --- generate each type ---------------------------------------------------
@@ -35,9 +35,9 @@ for spec in rsa:2048 ecdsa:P-256 ecdsa:P-384 ed25519; do
 	after=$(key_ids)
 	assert_eq "$id" "$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed '/^$/d')" "the new key file"
 	KEY[$spec]=$id
-	pem=keys/$id.pem
+	pem=keys/${id:0:2}/$id.pem
 	assert_file "$pem"
-	assert_file "keys/$id.yaml"
+	assert_file "keys/${id:0:2}/$id.yaml"
 	assert_mode 600 "$pem"
 	assert_mode 700 keys
 	# One commit with both files, its subject and trailers.
@@ -45,8 +45,8 @@ for spec in rsa:2048 ecdsa:P-256 ecdsa:P-384 ed25519; do
 	assert_eq "key: $id: generated" "$(git log -1 --format=%s)" "commit subject"
 	assert_eq "key" "$(git log -1 --format='%(trailers:key=Certctl-Operation,valueonly)' | sed '/^$/d')" "Certctl-Operation"
 	assert_eq "$id" "$(git log -1 --format='%(trailers:key=Certctl-Key,valueonly)' | sed '/^$/d')" "Certctl-Key"
-	assert_eq "keys/$id.pem
-keys/$id.yaml" "$(git show --format= --name-only HEAD | LC_ALL=C sort)" "files of the key commit"
+	assert_eq "keys/${id:0:2}/$id.pem
+keys/${id:0:2}/$id.yaml" "$(git show --format= --name-only HEAD | LC_ALL=C sort)" "files of the key commit"
 	assert_eq "" "$(git status --porcelain --untracked-files=all)" "git status"
 
 	# Encrypted PKCS#8: PBES2, scrypt N=16384 r=8 p=1, AES-256-CBC.
@@ -77,14 +77,14 @@ keys/$id.yaml" "$(git show --format= --name-only HEAD | LC_ALL=C sort)" "files o
 	# metadata has the whole fingerprint.
 	fp=$(pub_der_sha256 "$pem" "file:$SECRET")
 	assert_eq "${fp:0:16}" "$id" "key id of $spec"
-	ok grep -qxF "fingerprint: $fp" "keys/$id.yaml"
-	ok grep -qxF "type: $spec" "keys/$id.yaml"
-	ok grep -qxF "origin: generated" "keys/$id.yaml"
+	ok grep -qxF "fingerprint: $fp" "keys/${id:0:2}/$id.yaml"
+	ok grep -qxF "type: $spec" "keys/${id:0:2}/$id.yaml"
+	ok grep -qxF "origin: generated" "keys/${id:0:2}/$id.yaml"
 done
 
 # The default type comes from the repository config (ecdsa:P-256).
 ok_out id certctl -q key generate
-ok grep -qxF "type: ecdsa:P-256" "keys/$id.yaml"
+ok grep -qxF "type: ecdsa:P-256" "keys/${id:0:2}/$id.yaml"
 KEY[default]=$id
 # --json
 ok_out out certctl key generate --key ed25519 --json
@@ -94,7 +94,7 @@ assert d["type"] == "ed25519", d
 assert re.fullmatch("[0-9a-f]{16}", d["id"]), d
 assert d["fingerprint_sha256"].startswith(d["id"]), d'
 jid=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-assert_file "keys/$jid.pem"
+assert_file "keys/${jid:0:2}/$jid.pem"
 assert_eq "key: $jid: generated" "$(git log -1 --format=%s)" "commit subject of key generate --json"
 
 # No clear-text private key anywhere in git's objects or the work tree.
@@ -122,7 +122,7 @@ assert all(k['fingerprint_sha256'].startswith(k['id']) for k in d['keys']), d"
 for spec in rsa:2048 ecdsa:P-256 ecdsa:P-384 ed25519; do
 	id=${KEY[$spec]}
 	ok_out out certctl key show "$id"
-	fp=$(pub_der_sha256 "keys/$id.pem" "file:$SECRET")
+	fp=$(pub_der_sha256 "keys/${id:0:2}/$id.pem" "file:$SECRET")
 	assert_contains "$out" "$fp" "key show $id"
 	assert_contains "$out" "$spec" "key show $id"
 	# The public key shown is the key's public key.
@@ -155,7 +155,7 @@ assert_file "$T/clear.pem"
 assert_mode 600 "$T/clear.pem"
 ok openssl pkey -in "$T/clear.pem" -noout
 ok grep -q -- '-----BEGIN PRIVATE KEY-----' "$T/clear.pem"
-assert_eq "$(openssl pkey -in "keys/$id.pem" -passin "file:$SECRET" -pubout -outform DER | sha256sum | cut -c1-64)" \
+assert_eq "$(openssl pkey -in "keys/${id:0:2}/$id.pem" -passin "file:$SECRET" -pubout -outform DER | sha256sum | cut -c1-64)" \
 	"$(pub_der_sha256 "$T/clear.pem")" "public key of the exported key"
 # key show's fingerprint is the SHA-256 of the exported key's public key DER.
 ok_out out certctl key show "$id" --json
@@ -163,7 +163,7 @@ fp=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin
 assert_eq "$fp" "$(pub_der_sha256 "$T/clear.pem")" "fingerprint against openssl"
 assert_eq "$id" "$(key_id_of "$T/clear.pem")" "id of the exported key"
 # The private key itself is the stored one.
-assert_eq "$(openssl pkey -in "keys/$id.pem" -passin "file:$SECRET" -outform DER | sha256sum)" \
+assert_eq "$(openssl pkey -in "keys/${id:0:2}/$id.pem" -passin "file:$SECRET" -outform DER | sha256sum)" \
 	"$(openssl pkey -in "$T/clear.pem" -outform DER | sha256sum)" "exported private key"
 # Export writes nothing in the repository.
 snapshot
@@ -246,20 +246,20 @@ import_ok() {
 	want=$(key_id_of_any "$file")
 	n0=$(commits)
 	ok_out out certctl key import "$file" "$@"
-	assert_file "keys/$want.pem"
-	assert_mode 600 "keys/$want.pem"
+	assert_file "keys/${want:0:2}/$want.pem"
+	assert_mode 600 "keys/${want:0:2}/$want.pem"
 	assert_contains "$out" "$want" "output of key import $file"
 	assert_eq $((n0 + 1)) "$(commits)" "commits after key import"
 	assert_eq "key: $want: imported" "$(git log -1 --format=%s)" "commit subject of the import"
 	assert_eq "$want" "$(git log -1 --format='%(trailers:key=Certctl-Key,valueonly)' | sed '/^$/d')" "Certctl-Key"
-	assert_eq "keys/$want.pem
-keys/$want.yaml" "$(git show --format= --name-only HEAD | LC_ALL=C sort)" "files of the import commit"
-	ok grep -qxF "type: $type" "keys/$want.yaml"
-	ok grep -qE "^origin: imported" "keys/$want.yaml"
+	assert_eq "keys/${want:0:2}/$want.pem
+keys/${want:0:2}/$want.yaml" "$(git show --format= --name-only HEAD | LC_ALL=C sort)" "files of the import commit"
+	ok grep -qxF "type: $type" "keys/${want:0:2}/$want.yaml"
+	ok grep -qE "^origin: imported" "keys/${want:0:2}/$want.yaml"
 	# Stored encrypted under the repository secret, the same key.
-	ok grep -q -- '-----BEGIN ENCRYPTED PRIVATE KEY-----' "keys/$want.pem"
-	assert_contains "$(openssl asn1parse -in "keys/$want.pem")" ":scrypt" "asn1parse of the imported key"
-	id=$(openssl pkey -in "keys/$want.pem" -passin "file:$SECRET" -pubout -outform DER | sha256sum | cut -c1-16)
+	ok grep -q -- '-----BEGIN ENCRYPTED PRIVATE KEY-----' "keys/${want:0:2}/$want.pem"
+	assert_contains "$(openssl asn1parse -in "keys/${want:0:2}/$want.pem")" ":scrypt" "asn1parse of the imported key"
+	id=$(openssl pkey -in "keys/${want:0:2}/$want.pem" -passin "file:$SECRET" -pubout -outform DER | sha256sum | cut -c1-16)
 	assert_eq "$want" "$id" "id of the stored imported key"
 	IMPORTED=$want
 }
@@ -356,7 +356,7 @@ ok_out out certctl fsck
 assert_eq "" "$(git status --porcelain --untracked-files=all)" "git status at the end"
 assert_eq "" "$(git cat-file --batch-all-objects --batch | grep -aE -- '-----BEGIN (RSA |EC |)PRIVATE KEY-----')" \
 	"clear-text keys in git objects"
-for f in keys/*.pem; do
+for f in keys/*/*.pem; do
 	assert_mode 600 "$f"
 done
 assert_mode 700 keys

@@ -74,20 +74,20 @@ cp "$T/saved.yaml" "$def"
 fsck_expect 0
 
 # --- key file modes -------------------------------------------------------
-chmod 644 "keys/$kid.pem"
+chmod 644 "keys/${kid:0:2}/$kid.pem"
 fsck_expect 1
-assert_contains "$FSCK" "keys/$kid.pem" "fsck of a 644 key"
+assert_contains "$FSCK" "keys/${kid:0:2}/$kid.pem" "fsck of a 644 key"
 assert_match "$FSCK" "644|mode|permission" "fsck of a 644 key"
 assert_match "$FSCK" "warning" "fsck of a 644 key"
 fsck_expect 0 --repair
-assert_mode 600 "keys/$kid.pem"
+assert_mode 600 "keys/${kid:0:2}/$kid.pem"
 fsck_expect 0
 chmod 755 keys
 fsck_expect 1
 assert_contains "$FSCK" "keys" "fsck of a 755 keys directory"
 fsck_expect 0 --repair
 assert_mode 700 keys
-assert_mode 600 "keys/$kid.pem"
+assert_mode 600 "keys/${kid:0:2}/$kid.pem"
 
 # --- a clear-text private key in the work tree --------------------------------
 openssl genpkey -algorithm ed25519 -out stray.pem
@@ -176,34 +176,34 @@ assert_eq "definitions/other.example.com.yaml" "$(git show --format= --name-only
 fsck_expect 0
 
 # --- key metadata that does not match the key ---------------------------------
-meta=keys/$kid.yaml
+meta=keys/${kid:0:2}/$kid.yaml
 cp "$meta" "$T/meta.yaml"
 sed -i 's/^fingerprint: ./fingerprint: 0/' "$meta"
 if [ "$(head -c 1 <<<"$kid")" = 0 ]; then sed -i 's/^fingerprint: ./fingerprint: 1/' "$meta"; fi
 fsck_expect 1
-assert_contains "$FSCK" "keys/$kid" "fsck of a wrong fingerprint"
+assert_contains "$FSCK" "keys/${kid:0:2}/$kid" "fsck of a wrong fingerprint"
 cp "$T/meta.yaml" "$meta"
 fsck_expect 0
 # The .pem is gone: the metadata points at nothing.
-mv "keys/$kid.pem" "$T/key.pem"
+mv "keys/${kid:0:2}/$kid.pem" "$T/key.pem"
 fsck_expect 1
 assert_contains "$FSCK" "$kid" "fsck of a missing key file"
-mv "$T/key.pem" "keys/$kid.pem"
+mv "$T/key.pem" "keys/${kid:0:2}/$kid.pem"
 fsck_expect 0
 # Another key's file in its place.
 ok_out kid2 certctl -q key generate --key ed25519
 kid2=$(git log -1 --format='%(trailers:key=Certctl-Key,valueonly)' | sed '/^$/d')
-cp "keys/$kid.pem" "$T/key.pem"
-cp "keys/$kid2.pem" "keys/$kid.pem"
+cp "keys/${kid:0:2}/$kid.pem" "$T/key.pem"
+cp "keys/${kid2:0:2}/$kid2.pem" "keys/${kid:0:2}/$kid.pem"
 fsck_expect 1
 assert_contains "$FSCK" "$kid" "fsck of a swapped key file"
-cp "$T/key.pem" "keys/$kid.pem"
+cp "$T/key.pem" "keys/${kid:0:2}/$kid.pem"
 fsck_expect 0
 # A corrupt key file.
-printf -- '-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n' >"keys/$kid.pem"
+printf -- '-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n' >"keys/${kid:0:2}/$kid.pem"
 fsck_expect 1
 assert_contains "$FSCK" "$kid" "fsck of a corrupt key file"
-cp "$T/key.pem" "keys/$kid.pem"
+cp "$T/key.pem" "keys/${kid:0:2}/$kid.pem"
 fsck_expect 0
 
 # --- the wrong secret: keys cannot be checked; --no-keys does not try -------
@@ -254,7 +254,7 @@ cp "$T/www.saved" "$www"
 # --- metadata that lies about the key type -----------------------------------
 sed -i 's/^type: .*/type: rsa:2048/' "$meta"
 fsck_expect 1
-assert_contains "$FSCK" "keys/$kid" "fsck of a wrong key type in the metadata"
+assert_contains "$FSCK" "keys/${kid:0:2}/$kid" "fsck of a wrong key type in the metadata"
 cp "$T/meta.yaml" "$meta"
 fsck_expect 0
 

@@ -13,7 +13,7 @@ ok certctl -C repo -q define api.example.com --key rsa:2048
 ok certctl -C repo -q define www.example.com --notes 'changed'
 ok_out kid certctl -C repo -q key generate --key ed25519
 kid=$(git -C repo log -1 --format='%(trailers:key=Certctl-Key,valueonly)' | sed '/^$/d')
-assert_file "repo/keys/$kid.pem"
+assert_file "repo/keys/${kid:0:2}/$kid.pem"
 ok certctl -C repo -q rm api.example.com
 ok certctl -C repo -q define mail.example.com --cn mail.example.com --dns mail.example.com --check mail.example.com:25 --starttls smtp
 
@@ -46,7 +46,7 @@ assert_contains "$trailers" "Certctl-Key: $kid" "git log trailers"
 assert_eq "2" "$(git -C repo log --format=%s --grep='^Certctl-Definition: www.example.com$' | wc -l | tr -d ' ')" \
 	"commits of www.example.com found by git"
 # The key file is committed encrypted, as in the work tree.
-assert_eq "$(git -C repo show "HEAD:keys/$kid.pem" | sha256sum)" "$(sha256sum <"repo/keys/$kid.pem")" "committed key"
+assert_eq "$(git -C repo show "HEAD:keys/${kid:0:2}/$kid.pem" | sha256sum)" "$(sha256sum <"repo/keys/${kid:0:2}/$kid.pem")" "committed key"
 # Modes in the tree: git records 644 for every file.
 assert_eq "" "$(git -C repo ls-tree -r HEAD | awk '$1 != "100644"')" "tree entries other than 100644"
 
@@ -64,12 +64,12 @@ ok_out out certctl -C clone log
 assert_eq "$(certctl -C repo log)" "$out" "log in the clone"
 # git does not keep modes beyond 644/755: fsck in the clone says so for the
 # key, and --repair puts 0600 back.
-assert_mode 644 "clone/keys/$kid.pem"
+assert_mode 644 "clone/keys/${kid:0:2}/$kid.pem"
 ok_out out sh -c 'certctl() { "$CERTCTL" "$@"; }; certctl -C clone fsck; echo "exit $?"'
-assert_contains "$out" "keys/$kid.pem" "fsck of a fresh clone"
+assert_contains "$out" "keys/${kid:0:2}/$kid.pem" "fsck of a fresh clone"
 assert_contains "$out" "exit 1" "fsck of a fresh clone"
 ok_out out certctl -C clone fsck --repair
-assert_mode 600 "clone/keys/$kid.pem"
+assert_mode 600 "clone/keys/${kid:0:2}/$kid.pem"
 assert_mode 700 clone/keys
 ok_out out certctl -C clone fsck
 assert_eq "" "$(git -C clone status --porcelain --untracked-files=all)" "git status in the clone after --repair"
@@ -126,7 +126,7 @@ assert_eq "$(git -C repo rev-parse HEAD)" "$(git -C second rev-parse HEAD)" "HEA
 assert_eq "" "$(git -C repo status --porcelain --untracked-files=all)" "git status after the pull"
 # The pulled key is 644 (git); fsck --repair restores 0600.
 ok_out out certctl -C repo fsck --repair
-assert_mode 600 "repo/keys/$kid2.pem"
+assert_mode 600 "repo/keys/${kid2:0:2}/$kid2.pem"
 
 # Both sides change different definitions: git merges, certctl sees both.
 ok_out out certctl -C repo define left.example.com

@@ -134,7 +134,7 @@ last_note=$(git log -1 --format=%H --grep='^define: first.example.com' | xargs -
 assert_eq "$last_note" "$(grep notes definitions/first.example.com.yaml)" "notes of first.example.com"
 ok git fsck --full --no-progress
 assert_eq "" "$(git status --porcelain --untracked-files=all)" "git status after the mixed writers"
-for f in keys/*.pem; do
+for f in keys/*/*.pem; do
 	assert_mode 600 "$f"
 done
 assert_no_file .git/certctl/journal

@@ -32,7 +32,7 @@ cert_pub() {
 }
 # stored_pub ID: the same for the stored key ID, decrypted with the secret.
 stored_pub() {
-	openssl pkey -in "keys/$1.pem" -passin "file:$SECRET" -pubout -outform DER | sha256sum | cut -c1-64
+	openssl pkey -in "keys/${1:0:2}/$1.pem" -passin "file:$SECRET" -pubout -outform DER | sha256sum | cut -c1-64
 }
 # ca_key NAME: the key id in ca/NAME/ca.yaml.
 ca_key() {
@@ -55,14 +55,14 @@ check_ca_key() {
 	local name=$1 spec=$2 id text
 	id=$(ca_key "$name")
 	assert_match "$id" '^[0-9a-f]{16}$' "key of CA $name"
-	assert_file "keys/$id.pem"
-	assert_mode 600 "keys/$id.pem"
-	ok grep -q -- '-----BEGIN ENCRYPTED PRIVATE KEY-----' "keys/$id.pem"
+	assert_file "keys/${id:0:2}/$id.pem"
+	assert_mode 600 "keys/${id:0:2}/$id.pem"
+	ok grep -q -- '-----BEGIN ENCRYPTED PRIVATE KEY-----' "keys/${id:0:2}/$id.pem"
 	_count
-	if openssl pkey -in "keys/$id.pem" -passin pass:wrong -noout 2>/dev/null; then
+	if openssl pkey -in "keys/${id:0:2}/$id.pem" -passin pass:wrong -noout 2>/dev/null; then
 		fail "openssl read the key of CA $name with a wrong passphrase"
 	fi
-	text=$(openssl pkey -in "keys/$id.pem" -passin "file:$SECRET" -noout -text)
+	text=$(openssl pkey -in "keys/${id:0:2}/$id.pem" -passin "file:$SECRET" -noout -text)
 	case $spec in
 	rsa:2048) assert_contains "$text" "Private-Key: (2048 bit" "key of CA $name" ;;
 	ecdsa:P-256) assert_match "$text" "NIST CURVE: P-256|prime256v1" "key of CA $name" ;;
@@ -100,8 +100,8 @@ K=$(ca_key root)
 assert_eq "ca/root/ca.yaml
 ca/root/cert.pem
 ca/root/chain.pem
-keys/$K.pem
-keys/$K.yaml" "$(git show --format= --name-only HEAD | LC_ALL=C sort)" "files of the ca init commit"
+keys/${K:0:2}/$K.pem
+keys/${K:0:2}/$K.yaml" "$(git show --format= --name-only HEAD | LC_ALL=C sort)" "files of the ca init commit"
 assert_eq "" "$(git status --porcelain --untracked-files=all)" "git status"
 ok grep -qx 'status: active' ca/root/ca.yaml
 ok grep -qx 'default: true' ca/root/ca.yaml
@@ -123,7 +123,7 @@ fi
 # A root has no chain above it.
 assert_eq 0 "$(ncerts ca/root/chain.pem)" "certificates in the chain of a root"
 check_ca_key root ecdsa:P-384
-assert_contains "$(git show "HEAD:keys/$K.pem")" "BEGIN ENCRYPTED PRIVATE KEY" "committed CA key"
+assert_contains "$(git show "HEAD:keys/${K:0:2}/$K.pem")" "BEGIN ENCRYPTED PRIVATE KEY" "committed CA key"
 
 # --- every key type -----------------------------------------------------------
 for spec in rsa:2048 ecdsa:P-256 ecdsa:P-384 ed25519; do
@@ -175,9 +175,9 @@ check_ca_key sub ecdsa:P-384
 ok grep -qx 'parent: root' ca/sub/ca.yaml
 # The parent's index records it.
 serial=$(openssl x509 -in $S -noout -serial | sed 's/^serial=//')
-assert_file "ca/root/issued/$serial.yaml"
-ok grep -qx 'issued_to: ca:sub' "ca/root/issued/$serial.yaml"
-assert_contains "$(git show --format= --name-only HEAD)" "ca/root/issued/$serial.yaml" "files of the sub commit"
+assert_file "ca/root/issued/${serial:0:2}/$serial.yaml"
+ok grep -qx 'issued_to: ca:sub' "ca/root/issued/${serial:0:2}/$serial.yaml"
+assert_contains "$(git show --format= --name-only HEAD)" "ca/root/issued/${serial:0:2}/$serial.yaml" "files of the sub commit"
 
 # root has pathlen 1: one CA level below it, not two.
 ok_out out certctl ca init sub0 --parent root --path-len 0 --key ed25519
@@ -269,7 +269,7 @@ check_csr_key() {
 		"public key of the CSR of $1"
 }
 check_csr_key ext "$T/ext/ext.csr"
-assert_mode 600 "keys/$(ca_key ext).pem"
+assert_mode 600 "$(key_file "$(ca_key ext)" pem)"
 # The CSR on standard output when there is no --csr-out.
 ok_out out certctl ca init extder --external
 assert_eq "$(cat ca/extder/request.csr)" "$(printf '%s\n' "$out" | sed -n '/-----BEGIN CERTIFICATE REQUEST-----/,/-----END CERTIFICATE REQUEST-----/p')" \
@@ -398,10 +398,10 @@ import_ok() {
 	ok grep -qx 'status: active' "ca/$name/ca.yaml"
 	assert_eq "$(fp "$cert")" "$(fp "ca/$name/cert.pem")" "imported certificate of $name"
 	id=$(ca_key "$name")
-	assert_mode 600 "keys/$id.pem"
-	ok grep -q -- '-----BEGIN ENCRYPTED PRIVATE KEY-----' "keys/$id.pem"
+	assert_mode 600 "keys/${id:0:2}/$id.pem"
+	ok grep -q -- '-----BEGIN ENCRYPTED PRIVATE KEY-----' "keys/${id:0:2}/$id.pem"
 	assert_eq "$(openssl pkey -in "$keyfile" -passin "$passin" -outform DER | sha256sum)" \
-		"$(openssl pkey -in "keys/$id.pem" -passin "file:$SECRET" -outform DER | sha256sum)" "stored key of $name"
+		"$(openssl pkey -in "keys/${id:0:2}/$id.pem" -passin "file:$SECRET" -outform DER | sha256sum)" "stored key of $name"
 	assert_eq "$(cert_pub "$cert")" "$(stored_pub "$id")" "key of $name against its certificate"
 	assert_eq "" "$(git status --porcelain --untracked-files=all)" "git status"
 }
@@ -552,7 +552,7 @@ ok_out out certctl fsck
 assert_eq "" "$(git status --porcelain --untracked-files=all)" "git status at the end"
 assert_eq "" "$(git cat-file --batch-all-objects --batch | grep -aE -- '-----BEGIN (RSA |EC |)PRIVATE KEY-----')" \
 	"clear-text keys in git objects"
-for f in keys/*.pem; do
+for f in keys/*/*.pem; do
 	assert_mode 600 "$f"
 done
 

@@ -32,7 +32,7 @@ cert_pub() {
 	openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64
 }
 stored_pub() {
-	openssl pkey -in "keys/$1.pem" -passin "file:$SECRET" -pubout -outform DER | sha256sum | cut -c1-64
+	openssl pkey -in "keys/${1:0:2}/$1.pem" -passin "file:$SECRET" -pubout -outform DER | sha256sum | cut -c1-64
 }
 ncerts() {
 	grep -c -- '-----BEGIN CERTIFICATE-----' "$1"
@@ -119,9 +119,9 @@ Digital Signature" "$(pick "$exts" "Key Usage")" "keyUsage of $def" ;;
 	check_serial "$d/cert.pem"
 	# The stored key is the certificate's key.
 	kid=$(key_id_of_cert "$def")
-	assert_file "keys/$kid.pem"
-	assert_mode 600 "keys/$kid.pem"
-	assert_eq "$(cert_pub "$d/cert.pem")" "$(stored_pub "$kid")" "key of $def against keys/$kid.pem"
+	assert_file "keys/${kid:0:2}/$kid.pem"
+	assert_mode 600 "keys/${kid:0:2}/$kid.pem"
+	assert_eq "$(cert_pub "$d/cert.pem")" "$(stored_pub "$kid")" "key of $def against keys/${kid:0:2}/$kid.pem"
 	case $spec in
 	rsa:2048) assert_contains "$text" "Public-Key: (2048 bit)" "key of $def" ;;
 	ecdsa:P-256) assert_contains "$text" "NIST CURVE: P-256" "key of $def" ;;
@@ -130,8 +130,8 @@ Digital Signature" "$(pick "$exts" "Key Usage")" "keyUsage of $def" ;;
 	esac
 	# The CA's index has it.
 	serial=$(serial_of "$d/cert.pem")
-	assert_file "ca/$ca/issued/$serial.yaml"
-	ok grep -qx "issued_to: $def" "ca/$ca/issued/$serial.yaml"
+	assert_file "ca/$ca/issued/${serial:0:2}/$serial.yaml"
+	ok grep -qx "issued_to: $def" "ca/$ca/issued/${serial:0:2}/$serial.yaml"
 }
 # check_commit DEF CA: the last commit issued DEF's current certificate.
 check_commit() {
@@ -274,7 +274,7 @@ out = [lines[0]] + [b64[i:i + 64] for i in range(0, len(b64), 64)] + [lines[0].r
 open(path, "w").write("\n".join(out))
 EOF
 }
-CAKEY=keys/$(sed -n 's/^key: *//p' ca/root/ca.yaml).pem
+CAKEY=$(key_file "$(sed -n 's/^key: *//p' ca/root/ca.yaml)" pem)
 cp "$CAKEY" "$T/cakey.orig"
 damage_key "$CAKEY" header
 _count
@@ -334,8 +334,8 @@ email:ops@example.com" "$(sans "$d/cert.pem")" "SANs of $def"
 		assert_contains "$files" "$d/cert.pem" "files of the issue commit"
 		assert_contains "$files" "$d/chain.pem" "files of the issue commit"
 		assert_contains "$files" "certs/$def/current" "files of the issue commit"
-		assert_contains "$files" "keys/$(key_id_of_cert "$def").pem" "files of the issue commit"
-		assert_contains "$files" "ca/$ca/issued/$(serial_of "$d/cert.pem").yaml" "files of the issue commit"
+		assert_contains "$files" "$(key_file "$(key_id_of_cert "$def")" pem)" "files of the issue commit"
+		assert_contains "$files" "$(issued_file "$ca" "$(serial_of "$d/cert.pem")")" "files of the issue commit"
 		if [ "$ca" = root ]; then
 			# A root signs directly: no intermediates to send.
 			assert_eq 0 "$(ncerts "$d/chain.pem")" "certificates in the chain of $def"
@@ -432,7 +432,7 @@ check_serial "$d/cert.pem"
 assert_match "$(git log -1 --format=%s)" "^issue: selfy: self-signed certificate $(serial_of "$d/cert.pem"), valid until " "commit subject"
 assert_eq "" "$(trailer Certctl-CA)" "Certctl-CA of a self-signed certificate"
 assert_eq "selfy" "$(trailer Certctl-Definition)" "Certctl-Definition"
-assert_eq "" "$(grep -lx 'issued_to: selfy' ca/*/issued/*.yaml)" "index records of a self-signed certificate"
+assert_eq "" "$(grep -lx 'issued_to: selfy' ca/*/issued/*/*.yaml)" "index records of a self-signed certificate"
 expect_fail 64 "self-signed" certctl issue selfy --self-signed --ca root
 
 # --- revocation and CRLs ------------------------------------------------------------------
@@ -448,8 +448,8 @@ assert_eq $((n0 + 1)) "$(commits)" "commits after ca revoke"
 assert_eq "ca: root: certificate $SA revoked (keyCompromise)" "$(git log -1 --format=%s)" "commit subject"
 assert_eq "root" "$(trailer Certctl-CA)" "Certctl-CA"
 assert_eq "ca revoke" "$(trailer Certctl-Operation)" "Certctl-Operation"
-assert_eq "ca/root/issued/$SA.yaml" "$(git show --format= --name-only HEAD)" "files of the revoke commit"
-ok grep -qx 'status: revoked' "ca/root/issued/$SA.yaml"
+assert_eq "ca/root/issued/${SA:0:2}/$SA.yaml" "$(git show --format= --name-only HEAD)" "files of the revoke commit"
+ok grep -qx 'status: revoked' "ca/root/issued/${SA:0:2}/$SA.yaml"
 # By definition (its current certificate).
 ok_out out certctl ca revoke root ed25519-root --reason superseded
 assert_eq "ca: root: certificate $SB of ed25519-root revoked (superseded)" "$(git log -1 --format=%s)" "commit subject"
@@ -534,6 +534,16 @@ assert recs['$(serial_of ca/sub/cert.pem)']['issued_to'] == 'ca:sub', recs
 "
 ok_out out certctl ca issued sub
 assert_match "$out" "^$(serial_of "$(cur rsa-2048-sub)/cert.pem") +revoked " "ca issued sub"
+# An index record where an older version kept it (issued/SERIAL.yaml, no
+# fan-out) is still read, and revoking it updates it where it is.
+SF=$(serial_of "$(cur ecdsa-p-384-sub)/cert.pem")
+git mv "$(issued_file sub "$SF")" "ca/sub/issued/$SF.yaml" && git commit -q -m "test: the flat layout" ||
+	fail "cannot move $SF's record to the flat layout"
+ok_out out certctl ca issued sub
+assert_match "$out" "^$SF +valid " "ca issued sub with a record in the flat layout"
+ok certctl ca revoke sub "$SF" --reason superseded
+ok grep -qx 'status: revoked' "ca/sub/issued/$SF.yaml"
+assert_no_file "$(issued_file sub "$SF")"
 
 # --- batches -----------------------------------------------------------------------------
 printf 'cli\n# a comment\n\nboth\n  ecdsa-p-384-root  \n' >"$T/names.txt"
@@ -637,7 +647,7 @@ d=$(cur client2)
 assert_eq "$(fp "$d/cert.pem")" "$(fp "$T/out/p12-cert.pem")" "certificate in the PKCS#12"
 assert_eq "$(cert_pub "$d/cert.pem")" "$(openssl pkey -in "$T/out/p12-key.pem" -pubout -outform DER | sha256sum | cut -c1-64)" \
 	"key in the PKCS#12 against the certificate"
-assert_eq "$(openssl pkey -in "keys/$(key_id_of_cert client2).pem" -passin "file:$SECRET" -outform DER | sha256sum)" \
+assert_eq "$(openssl pkey -in "$(key_file "$(key_id_of_cert client2)" pem)" -passin "file:$SECRET" -outform DER | sha256sum)" \
 	"$(openssl pkey -in "$T/out/p12-key.pem" -outform DER | sha256sum)" "key in the PKCS#12 against the stored key"
 assert_eq 1 "$(ncerts "$T/out/p12-ca.pem")" "CA certificates in the PKCS#12"
 assert_eq "$(fp ca/sub/cert.pem)" "$(fp "$T/out/p12-ca.pem")" "chain in the PKCS#12"
@@ -675,7 +685,7 @@ ok_out out certctl issue two
 # A corrupted CA key that still decrypts (bytes flipped inside the private
 # scalar): openssl sees a broken key pair; certctl must refuse and say that
 # the CA's key is damaged, not blame the certificate.
-CAKEY=keys/$(sed -n 's/^key: *//p' ca/root/ca.yaml).pem
+CAKEY=$(key_file "$(sed -n 's/^key: *//p' ca/root/ca.yaml)" pem)
 cp "$CAKEY" "$T/side-cakey.orig"
 damage_key "$CAKEY" scalar
 ok openssl pkey -in "$CAKEY" -passin "file:$SECRET" -noout
@@ -693,7 +703,7 @@ cp "$T/side-cakey.orig" "$CAKEY"
 S1=$(serial_of "$(cur one)/cert.pem")
 colon=$(printf '%s' "$S1" | tr 'A-F' 'a-f' | sed 's/../&:/g; s/:$//')
 ok_out out certctl ca revoke root "$colon" --reason keyCompromise
-ok grep -qx 'status: revoked' "ca/root/issued/$S1.yaml"
+ok grep -qx 'status: revoked' "ca/root/issued/${S1:0:2}/$S1.yaml"
 assert_eq "ca: root: certificate $S1 revoked (keyCompromise)" "$(git log -1 --format=%s)" "commit subject of a revocation by colon serial"
 
 # A name outside the constraints: the message names the constraint.

@@ -41,7 +41,7 @@ cert_key() {
 }
 # stored_key_pub ID: SHA-256 of the public key of stored key ID (decrypted with the secret).
 stored_key_pub() {
-	openssl pkey -in "keys/$1.pem" -passin "file:$SECRET" -pubout -outform DER | sha256sum | cut -c1-64
+	openssl pkey -in "keys/${1:0:2}/$1.pem" -passin "file:$SECRET" -pubout -outform DER | sha256sum | cut -c1-64
 }
 # serial_hex FILE: the serial as pebble writes it (lower-case hex, no leading zeros).
 serial_hex() {
@@ -75,7 +75,7 @@ no_clear_keys() {
 	assert_eq "" "$(grep -rlE --exclude-dir=.git -e "$pat" .)" "clear-text keys in the work tree"
 	assert_eq "" "$(git cat-file --batch-all-objects --batch | grep -aE -- "$pat")" "clear-text keys in git objects"
 	local k
-	for k in keys/*.pem; do
+	for k in keys/*/*.pem; do
 		assert_eq "-----BEGIN ENCRYPTED PRIVATE KEY-----" "$(head -n 1 "$k")" "first line of $k"
 	done
 }
@@ -312,7 +312,7 @@ ok openssl verify -CAfile "$ROOT" -untrusted "$D1/chain.pem" "$D1/cert.pem"
 assert_eq "$(fp "$P/main-int.pem")" "$(bundle_fps "$D1/chain.pem")" "chain.pem: pebble's intermediate only"
 assert_eq "DNS:web.example.com" "$(sans "$D1/cert.pem")" "names in the certificate"
 K1=$(field "requests/web/$R1.yaml" key)
-assert_file "keys/$K1.pem"
+assert_file "keys/${K1:0:2}/$K1.pem"
 assert_eq "$(cert_key "$D1/cert.pem")" "$(stored_key_pub "$K1")" "the certificate's key is the request's key"
 yaml_has "$D1/cert.yaml" "source: acme:pebble"
 yaml_has "$D1/cert.yaml" "request: $R1"
@@ -330,9 +330,9 @@ yaml_has acme/pebble/account.yaml "directory: https://127.0.0.1:$ACME/dir"
 yaml_has "requests/web/$R1.yaml" "  account: $ACCOUNT_URL"
 assert_match "$(cat "requests/web/$R1.yaml")" "^  order: https://127\\.0\\.0\\.1:$ACME/" "order URL in the request"
 assert_match "$(cat "requests/web/$R1.yaml")" "^  certificate: https://127\\.0\\.0\\.1:$ACME/" "certificate URL in the request"
-assert_file "keys/$ACCOUNT_KEY.pem"
+assert_file "keys/${ACCOUNT_KEY:0:2}/$ACCOUNT_KEY.pem"
 assert_ne "$K1" "$ACCOUNT_KEY" "account key and certificate key"
-assert_eq "$(git show --format= --name-only HEAD~2 | LC_ALL=C sort)" "$(printf '%s\n' acme/pebble/account.yaml "keys/$ACCOUNT_KEY.pem" "keys/$ACCOUNT_KEY.yaml" | LC_ALL=C sort)" \
+assert_eq "$(git show --format= --name-only HEAD~2 | LC_ALL=C sort)" "$(printf '%s\n' acme/pebble/account.yaml "keys/${ACCOUNT_KEY:0:2}/$ACCOUNT_KEY.pem" "keys/${ACCOUNT_KEY:0:2}/$ACCOUNT_KEY.yaml" | LC_ALL=C sort)" \
 	"files of the account commit"
 ok_out out certctl requests web
 assert_match "$out" "^$R1 +web +new +pebble +completed +$C1\$" "certctl requests web"
@@ -402,7 +402,7 @@ assert_eq "$R3" "$(trailer Certctl-Request)" "Certctl-Request of the failed comm
 assert_eq "web" "$(trailer Certctl-Definition)" "Certctl-Definition of the failed commit"
 K3=$(field "requests/web/$R3.yaml" key)
 assert_eq "requests/web/$R3.yaml" "$(git show --format= --name-only HEAD)" "files of the failed commit"
-assert_eq "$(printf '%s\n' "keys/$K3.pem" "keys/$K3.yaml" "requests/web/$R3.csr" "requests/web/$R3.yaml" | LC_ALL=C sort)" \
+assert_eq "$(printf '%s\n' "keys/${K3:0:2}/$K3.pem" "keys/${K3:0:2}/$K3.yaml" "requests/web/$R3.csr" "requests/web/$R3.yaml" | LC_ALL=C sort)" \
 	"$(git diff --name-only HEAD~3 HEAD | LC_ALL=C sort)" "files changed by the failed acquisition"
 assert_eq "$C2" "$(cat certs/web/current)" "current after the failed acquisition"
 assert_eq "$stored_before" "$(ls certs/web)" "stored certificates after the failed acquisition"

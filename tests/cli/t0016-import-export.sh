@@ -213,8 +213,8 @@ check_import() {
 	if [ -n "$key" ]; then
 		kid=$(sed -n 's/^key_id: *//p' "$d/cert.yaml")
 		assert_match "$kid" '^[0-9a-f]{16}$' "key_id of $d/cert.yaml"
-		assert_file "keys/$kid.pem"
-		assert_eq "-----BEGIN ENCRYPTED PRIVATE KEY-----" "$(head -n 1 "keys/$kid.pem")" "keys/$kid.pem is encrypted"
+		assert_file "keys/${kid:0:2}/$kid.pem"
+		assert_eq "-----BEGIN ENCRYPTED PRIVATE KEY-----" "$(head -n 1 "keys/${kid:0:2}/$kid.pem")" "keys/${kid:0:2}/$kid.pem is encrypted"
 		kfp=$(key_fp "$kid")
 		assert_eq "$(cert_key "$leaf")" "$kfp" "the stored key is the certificate's (certctl key show)"
 		if [ "$key" != cert ]; then
@@ -247,7 +247,7 @@ imported "$out" web.example.com "$P/web.pem" "new definition, " lifecycle "with 
 check_import "$n0" web.example.com "$P/web.pem" "$P/web.key" rsa:2048 lifecycle
 WEB_KEY=$(key_id_of "$P/web.key")
 yaml_has "certs/web.example.com/$(cert_id "$P/web.pem")/cert.yaml" "source: import:pem"
-yaml_has "keys/$WEB_KEY.yaml" "origin: imported from '$P/web-full.pem'"
+yaml_has "keys/${WEB_KEY:0:2}/$WEB_KEY.yaml" "origin: imported from '$P/web-full.pem'"
 ok openssl verify -CAfile "$P/root.pem" -untrusted "certs/web.example.com/$(cert_id "$P/web.pem")/chain.pem" \
 	"certs/web.example.com/$(cert_id "$P/web.pem")/cert.pem"
 # The definition is made from the certificate: subject, every name, key
@@ -264,7 +264,7 @@ assert_eq "$(git show --format= --name-only HEAD | LC_ALL=C sort)" "$(printf '%s
 	"certs/web.example.com/$(cert_id "$P/web.pem")/cert.yaml" \
 	"certs/web.example.com/$(cert_id "$P/web.pem")/chain.pem" \
 	certs/web.example.com/current definitions/web.example.com.yaml \
-	"keys/$WEB_KEY.pem" "keys/$WEB_KEY.yaml" | LC_ALL=C sort)" "files of the import commit"
+	"keys/${WEB_KEY:0:2}/$WEB_KEY.pem" "keys/${WEB_KEY:0:2}/$WEB_KEY.yaml" | LC_ALL=C sort)" "files of the import commit"
 
 # --- EC: the certificate, and the key as SEC1 (-traditional) in its own file; the chain
 # with --chain, the root given too

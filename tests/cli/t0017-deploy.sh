@@ -992,8 +992,8 @@ assert_unchanged
 assert_eq "" "$(ls -A "$B")" "files written by a refused deploy"
 # A lifecycle definition whose key is gone from the repository (removed with git).
 KID=$(sed -n 's/^key_id: *//p' "$(cur bad)/cert.yaml")
-assert_file "keys/$KID.pem"
-git rm -q "keys/$KID.pem" "keys/$KID.yaml" && git commit -q -m "keys: $KID removed by hand" ||
+assert_file "keys/${KID:0:2}/$KID.pem"
+git rm -q "keys/${KID:0:2}/$KID.pem" "keys/${KID:0:2}/$KID.yaml" && git commit -q -m "keys: $KID removed by hand" ||
 	fail "cannot remove the key of bad with git"
 snapshot
 expect_fail 1 "$KID" certctl deploy bad --target good

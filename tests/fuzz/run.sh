@@ -58,6 +58,7 @@ for name in "$@"; do
 	bundle|cert|csr) dict=$here/dict/pem.dict ;;
 	definition) dict=$here/dict/definition.dict ;;
 	yaml) dict=$here/dict/yaml.dict ;;
+	targets) dict=$here/dict/targets.dict ;;
 	*) dict= ;;
 	esac
 	# The first directory receives new inputs; the seeds are only read.

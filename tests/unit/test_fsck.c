@@ -181,7 +181,7 @@ START_TEST(test_fsck_reports_loose_key_file_mode_and_repair_fixes_it)
 	problems seen;
 	int i;
 
-	fx_pathf(path, sizeof(path), "%s/keys/%s.pem", fx_repo_path, cc_key_id(key));
+	fx_pathf(path, sizeof(path), "%s/keys/%.2s/%s.pem", fx_repo_path, cc_key_id(key), cc_key_id(key));
 	ck_assert_int_eq(chmod(path, 0644), 0);
 	run_fsck(0, 0, &seen, &stats);
 	i = find(&seen, ".pem");

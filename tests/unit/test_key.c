@@ -761,6 +761,35 @@ static cc_key *store_new_key(const char *spec_text)
 	return key;
 }
 
+/* Repositories written before keys/ fanned out keep keys/ID.pem: still read. */
+START_TEST(test_key_flat_layout_of_older_repositories_still_loads)
+{
+	cc_key *key = store_new_key("ecdsa:P-256"), *loaded = NULL;
+	cc_key_info *infos = NULL;
+	size_t count = 0;
+	char from[PATH_MAX], to[PATH_MAX], prefix[8];
+	const char *exts[] = { "pem", "yaml" };
+
+	for (int i = 0; i < 2; i++) {
+		fx_pathf(from, sizeof(from), "%s/keys/%.2s/%s.%s", fx_repo_path, cc_key_id(key),
+			 cc_key_id(key), exts[i]);
+		fx_pathf(to, sizeof(to), "%s/keys/%s.%s", fx_repo_path, cc_key_id(key), exts[i]);
+		ck_assert_int_eq(rename(from, to), 0);
+	}
+	ck_assert_int_eq(cc_key_load(&loaded, fx_repo, cc_key_id(key)), 0);
+	ck_assert_str_eq(cc_key_fingerprint(loaded), cc_key_fingerprint(key));
+	cc_key_free(loaded);
+	snprintf(prefix, sizeof(prefix), "%.6s", cc_key_id(key));
+	ck_assert_int_eq(cc_key_load(&loaded, fx_repo, prefix), 0);
+	cc_key_free(loaded);
+	ck_assert_int_eq(cc_key_info_list(fx_repo, &infos, &count), 0);
+	ck_assert_uint_eq(count, 1);
+	ck_assert_str_eq(infos[0].id, cc_key_id(key));
+	cc_key_info_list_free(infos, count);
+	cc_key_free(key);
+}
+END_TEST
+
 START_TEST(test_key_store_writes_encrypted_pem_0600_and_metadata)
 {
 	cc_key *key = store_new_key("ecdsa:P-256");
@@ -769,7 +798,7 @@ START_TEST(test_key_store_writes_encrypted_pem_0600_and_metadata)
 	BIO *bio;
 	EVP_PKEY *decrypted;
 
-	snprintf(rel, sizeof(rel), "repo/keys/%s.pem", cc_key_id(key));
+	snprintf(rel, sizeof(rel), "repo/keys/%.2s/%s.pem", cc_key_id(key), cc_key_id(key));
 	fx_path(path, sizeof(path), rel);
 	ck_assert_int_eq(fx_mode(path), 0600);
 	pem = fx_read_file(path);
@@ -790,7 +819,7 @@ START_TEST(test_key_store_writes_encrypted_pem_0600_and_metadata)
 	EVP_PKEY_free(decrypted);
 	BIO_free(bio);
 
-	snprintf(rel, sizeof(rel), "repo/keys/%s.yaml", cc_key_id(key));
+	snprintf(rel, sizeof(rel), "repo/keys/%.2s/%s.yaml", cc_key_id(key), cc_key_id(key));
 	fx_path(path, sizeof(path), rel);
 	meta = fx_read_file(path);
 	ck_assert_ptr_nonnull(meta);
@@ -799,7 +828,7 @@ START_TEST(test_key_store_writes_encrypted_pem_0600_and_metadata)
 	ck_assert_ptr_nonnull(strstr(meta, "generated"));
 
 	/* both files are in the commit */
-	snprintf(rel, sizeof(rel), "keys/%s.pem", cc_key_id(key));
+	snprintf(rel, sizeof(rel), "keys/%.2s/%s.pem", cc_key_id(key), cc_key_id(key));
 	{
 		char *committed = fx_git_head_file(fx_repo_path, rel);
 
@@ -980,6 +1009,7 @@ Suite *key_suite(void)
 	tcase_set_timeout(tc, FX_SLOW_TIMEOUT);
 	tcase_add_checked_fixture(tc, fx_repo_setup, fx_repo_teardown);
 	tcase_add_test(tc, test_key_store_writes_encrypted_pem_0600_and_metadata);
+	tcase_add_test(tc, test_key_flat_layout_of_older_repositories_still_loads);
 	tcase_add_test(tc, test_key_store_twice_is_exists);
 	tcase_add_test(tc, test_key_load_by_id_and_prefix);
 	tcase_add_test(tc, test_key_load_unknown_id_is_not_found);
