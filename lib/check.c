@@ -2,6 +2,7 @@
  * Checking endpoints: probe them all at once (lib/probe.c), then judge
  * each chain by the rules of its definition; record the results.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -574,9 +575,21 @@ static void on_probe(size_t index, const cc_probe_result *res, void *payload)
 		p->opts->progress(p->done, p->total, p->opts->payload);
 }
 
+/* The default trust set, read while the probes run (a bundle of a few
+ * hundred CAs takes tens of milliseconds to parse). */
+static void *prefetch_store(void *arg)
+{
+	store_get(arg, NULL);
+	return NULL;
+}
+
+#define PREFETCH_MIN 64 /* endpoints: below this, a thread costs more than it saves */
+
 int cc_check_run(cc_repo *repo, const cc_check_endpoint *endpoints, size_t n,
 		 const cc_check_options *opts, cc_check_result *results)
 {
+	pthread_t prefetch;
+	int prefetching = 0;
 	static const cc_check_options defaults = CC_CHECK_OPTIONS_INIT;
 	cc_probe *probes = calloc(n ? n : 1, sizeof(*probes));
 	cc_probe_result *pres = calloc(n ? n : 1, sizeof(*pres));
@@ -622,7 +635,12 @@ int cc_check_run(cc_repo *repo, const cc_check_endpoint *endpoints, size_t n,
 		probes[i].alpn = opts->alpn;
 		probes[i].timeout_ms = opts->timeout_ms;
 	}
+	/* Only the probes run meanwhile: ctx.stores is the thread's alone. */
+	if (n >= PREFETCH_MIN)
+		prefetching = pthread_create(&prefetch, NULL, prefetch_store, &ctx) == 0;
 	rc = cc_probe_run(probes, n, opts->concurrency, opts->rate, pres, on_probe, &pc);
+	if (prefetching)
+		pthread_join(prefetch, NULL);
 	cc_time_now_rfc3339(now);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const cc_check_endpoint *e = &endpoints[i];

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -722,8 +723,8 @@ static SSL_CTX *probe_ctx(void)
 	return ctx;
 }
 
-int cc_probe_run(const cc_probe *probes, size_t n, unsigned concurrency, double rate,
-		 cc_probe_result *results, cc_probe_cb cb, void *payload)
+static int run_loop(const cc_probe *probes, size_t n, unsigned concurrency, double rate,
+		    cc_probe_result *results, cc_probe_cb cb, void *payload)
 {
 	slot *slots = NULL;
 	struct pollfd *pfds = NULL;
@@ -830,6 +831,102 @@ done:
 	free(pfds);
 	free(map);
 	SSL_CTX_free(ctx);
+	return rc;
+}
+
+/*
+ * A large sweep runs as a few event loops, one a thread, each with a slice
+ * of the probes and its share of the concurrency and rate: a connect()
+ * that meets a closed port costs the kernel more than certctl spends on
+ * it, and one thread keeps one core busy with them.  The callback runs
+ * under a lock, with the probe's index in the whole set.
+ */
+#define SLICE_MIN 1024   /* probes per thread, at least */
+#define THREADS_MAX 4
+
+typedef struct {
+	const cc_probe *probes;
+	cc_probe_result *results;
+	size_t offset, n;
+	unsigned concurrency;
+	double rate;
+	cc_probe_cb cb;
+	void *payload;
+	pthread_mutex_t *lock;
+	int rc;
+	char error[256];
+} slice;
+
+static void slice_cb(size_t index, const cc_probe_result *result, void *payload)
+{
+	slice *sl = payload;
+
+	pthread_mutex_lock(sl->lock);
+	sl->cb(sl->offset + index, result, sl->payload);
+	pthread_mutex_unlock(sl->lock);
+}
+
+static void *slice_run(void *arg)
+{
+	slice *sl = arg;
+
+	sl->rc = run_loop(sl->probes + sl->offset, sl->n, sl->concurrency, sl->rate,
+			  sl->results + sl->offset, sl->cb ? slice_cb : NULL, sl);
+	if (sl->rc < 0)
+		snprintf(sl->error, sizeof(sl->error), "%s", cc_error_last());
+	return NULL;
+}
+
+int cc_probe_run(const cc_probe *probes, size_t n, unsigned concurrency, double rate,
+		 cc_probe_result *results, cc_probe_cb cb, void *payload)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t k = cpus > 1 ? (size_t)cpus : 1, started = 0;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_t threads[THREADS_MAX];
+	slice slices[THREADS_MAX];
+	int rc = 0;
+
+	if (!concurrency)
+		concurrency = 64;
+	if (k > THREADS_MAX)
+		k = THREADS_MAX;
+	if (k > n / SLICE_MIN)
+		k = n / SLICE_MIN;
+	if (k > concurrency / 16)
+		k = concurrency / 16;
+	if (k < 2)
+		return run_loop(probes, n, concurrency, rate, results, cb, payload);
+	for (size_t i = 0; i < k; i++) {
+		slice *sl = &slices[i];
+
+		memset(sl, 0, sizeof(*sl));
+		sl->probes = probes;
+		sl->results = results;
+		sl->offset = n * i / k;
+		sl->n = n * (i + 1) / k - sl->offset;
+		sl->concurrency = (unsigned)(concurrency / k);
+		sl->rate = rate / (double)k;
+		sl->cb = cb;
+		sl->payload = payload;
+		sl->lock = &lock;
+	}
+	/* The first slice runs here; a thread that cannot start leaves its
+	 * slice to this one, after. */
+	for (size_t i = 1; i < k; i++)
+		if (pthread_create(&threads[i], NULL, slice_run, &slices[i]) == 0)
+			started |= (size_t)1 << i;
+	slice_run(&slices[0]);
+	for (size_t i = 1; i < k; i++) {
+		if (started & ((size_t)1 << i))
+			pthread_join(threads[i], NULL);
+		else
+			slice_run(&slices[i]);
+	}
+	for (size_t i = 0; i < k && rc == 0; i++)
+		if (slices[i].rc < 0)
+			rc = cc_error_set(slices[i].rc, "%s", slices[i].error);
+	pthread_mutex_destroy(&lock);
 	return rc;
 }
 

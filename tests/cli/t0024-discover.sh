@@ -703,6 +703,27 @@ scan 0 127.0.0.11 127.0.0.2 --ports "$PS,$PA" --concurrency 1 --timeout 1 --no-r
 assert_eq 1 $((MS >= 900 && MS < 3000)) "one slot, one silent port, --timeout 1 (took $MS ms)"
 json_check "$OUT" "assert [(x['host'], x['port']) for x in d['endpoints']] == [('127.0.0.2', $PA)], d"
 assert_unchanged
+# A sweep of 2,048 addresses runs as one event loop a core (two or more
+# slices when there are cores for them): the same servers on port PA as the
+# /28 scan, and one more at the far end of the range, each once.
+if serve far 127.0.7.250 "$PA" "$X/self.pem" "$X/self.key"; then
+	scan 0 127.0.0.0/28 --ports "$PA" --timeout 2 --no-record --json
+	near=$(printf '%s' "$OUT" | python3 -c 'import json, sys; print(" ".join(sorted(e["host"] for e in json.load(sys.stdin)["endpoints"])))')
+	scan 0 127.0.0.0/21 --ports "$PA" --concurrency 512 --rate 100000 --timeout 2 --no-record --json
+	assert_eq 1 $((MS < 10000)) "a sweep of 2,048 addresses (took $MS ms)"
+	V_NEAR=$near json_check "$OUT" "
+import os
+hosts = [e['host'] for e in d['endpoints']]
+assert len(hosts) == len(set(hosts)), hosts
+assert sorted(hosts) == sorted(os.environ['V_NEAR'].split() + ['127.0.7.250']), hosts
+assert all(e['port'] == $PA for e in d['endpoints']), d['endpoints']
+"
+	assert_match "$(certctl discover 127.0.0.0/21 --ports "$PA" --concurrency 512 --rate 100000 --timeout 2 --no-record | tail -n 1)" \
+		"^discover: [0-9]+ TLS endpoints of 2048 probed" "the sweep's summary"
+	stop_pid "$LAUNCHED"
+else
+	fail "cannot start a server on 127.0.7.250:$PA"
+fi
 
 # === 3. import --from-discovery ================================================================
 # --select in copies of the repository: each filter imports what it selects.
