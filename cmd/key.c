@@ -1,6 +1,6 @@
 /*
  * certctl key: the private keys of the repository — list, show, generate,
- * import and export (for disaster recovery).
+ * import and export (for disaster recovery), and rotate-secret.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -293,12 +293,59 @@ done:
 	return rc;
 }
 
+static int key_rotate_secret(int argc, char **argv)
+{
+	int json = 0, first, rc = 0;
+	cc_repo *repo = NULL;
+	char *path = NULL;
+	size_t count = 0;
+	const struct cli_opt options[] = {
+		OPT_BOOL(0, "json", &json, "print the outcome as JSON"),
+		OPT_DONE(),
+	};
+
+	if ((rc = cli_parse(argc, argv, options, "certctl key rotate-secret [--json]",
+			    "Re-encrypt every key under a new repository secret, in one commit. "
+			    "The new secret comes from $CERTCTL_NEW_PASSPHRASE_FILE or "
+			    "$CERTCTL_NEW_PASSPHRASE, else it is random and replaces the secret "
+			    "file. The current secret is read as usual.",
+			    &first)))
+		return rc;
+	if (first < argc)
+		return cli_usage_error("key rotate-secret", "unexpected argument '%s'", argv[first]);
+	if ((rc = cli_open_repo(&repo)))
+		return rc;
+	if (cc_key_rotate_secret(repo, &count, &path) < 0) {
+		rc = cli_lib_error();
+		goto done;
+	}
+	if (json) {
+		cc_json *out = cc_json_object();
+
+		cc_json_set_str(out, "schema", "certctl.key-rotate-secret/1");
+		cc_json_set_int(out, "keys", (long long)count);
+		cc_json_set_str(out, "secret_file", path);
+		rc = cli_print_json(out);
+	} else if (path) {
+		printf("%zu key%s re-encrypted; the new secret is in %s (copy it wherever the old "
+		       "one was kept)\n", count, count == 1 ? "" : "s", path);
+	} else {
+		printf("%zu key%s re-encrypted under the new passphrase; set it as "
+		       "CERTCTL_PASSPHRASE[_FILE] from now on\n", count, count == 1 ? "" : "s");
+	}
+done:
+	free(path);
+	cc_repo_free(repo);
+	return rc;
+}
+
 static const struct cli_verb verbs[] = {
 	{ "list", key_list, "list the keys" },
 	{ "show", key_show, "show a key's type, fingerprint and public key" },
 	{ "generate", key_generate, "generate a key" },
 	{ "import", key_import, "import a key from a PEM or DER file" },
 	{ "export", key_export, "export a key (disaster recovery)" },
+	{ "rotate-secret", key_rotate_secret, "re-encrypt every key under a new repository secret" },
 };
 
 int cmd_key(int argc, char **argv)

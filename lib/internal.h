@@ -58,6 +58,19 @@ int cc_fs_list_fanout(cc_strlist *out, const char *dir, const char *suffix);
 
 /* repo.c */
 git_repository *cc_repo_git(cc_repo *repo);
+/*
+ * A new repository secret (key rotate-secret): from $CERTCTL_NEW_PASSPHRASE_FILE
+ * or $CERTCTL_NEW_PASSPHRASE, else random (for the secret file).  _switch
+ * writes the new salt and check value into the configuration in `txn` and
+ * makes the repository encrypt with the new secret (a random one waits in
+ * ID.key.new); _finish, after the commit (or not), moves it over ID.key.
+ */
+typedef struct cc_keystore_next cc_keystore_next;
+int cc_keystore_next_new(cc_keystore_next **out, cc_repo *repo);
+int cc_keystore_next_switch(cc_repo *repo, cc_txn *txn, cc_keystore_next *next);
+int cc_keystore_next_finish(cc_keystore_next *next, int committed);
+const char *cc_keystore_next_secret_path(const cc_keystore_next *next);
+void cc_keystore_next_free(cc_keystore_next *next);
 /* The directory for certctl's private state inside .git ("<gitdir>/certctl"). */
 const char *cc_repo_statedir(const cc_repo *repo);
 /* The passphrase that encrypts key files, after cc_repo_unlock(); borrowed. */

@@ -1099,3 +1099,76 @@ void cc_key_info_list_free(cc_key_info *infos, size_t count)
 		cc_key_info_dispose(&infos[i]);
 	free(infos);
 }
+
+int cc_key_rotate_secret(cc_repo *repo, size_t *count, char **secret_path)
+{
+	cc_txn *txn = NULL;
+	cc_keystore_next *next = NULL;
+	cc_key_info *infos = NULL;
+	cc_key **keys = NULL;
+	size_t n = 0;
+	cc_buf pem = CC_BUF_INIT, rel = CC_BUF_INIT, msg = CC_BUF_INIT;
+	int rc, committed = 0;
+
+	*count = 0;
+	*secret_path = NULL;
+	if ((rc = cc_repo_unlock(repo)) < 0)
+		return rc;
+	/* Under the lock from the listing on: a key added meanwhile would stay
+	 * encrypted under the old secret. */
+	if ((rc = cc_txn_begin(&txn, repo, "key rotate-secret")) < 0)
+		return rc;
+	if ((rc = cc_key_info_list(repo, &infos, &n)) < 0)
+		goto done;
+	if (n && !(keys = calloc(n, sizeof(*keys)))) {
+		rc = cc_error_set(CC_ERROR, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((rc = cc_key_load(&keys[i], repo, infos[i].id)) < 0)
+			goto done;
+	if ((rc = cc_keystore_next_new(&next, repo)) < 0 ||
+	    (rc = cc_keystore_next_switch(repo, txn, next)) < 0)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		cc_buf_clear(&pem);
+		cc_buf_clear(&rel);
+		if ((rc = encrypt_for_repo(keys[i], repo, &pem)) < 0 ||
+		    (rc = key_paths(repo, &rel, NULL, keys[i]->id)) < 0 ||
+		    (rc = cc_txn_write(txn, rel.ptr, pem.ptr, pem.size, 0600)) < 0)
+			goto done;
+	}
+	cc_buf_printf(&msg, "key rotate-secret: %zu key%s re-encrypted under a new repository "
+		      "secret", n, n == 1 ? "" : "s");
+	rc = cc_txn_commit(txn, msg.ptr,
+			   cc_keystore_next_secret_path(next)
+				   ? "The new secret is in the secret file; copies of the old one no "
+				     "longer open these keys (they still open the history's)."
+				   : "The new passphrase comes from the environment; the history keeps "
+				     "the keys as they were encrypted then.");
+	txn = NULL;
+	if (rc == 0) {
+		committed = 1;
+		*count = n;
+		if (cc_keystore_next_secret_path(next) &&
+		    !(*secret_path = strdup(cc_keystore_next_secret_path(next))))
+			rc = cc_error_set(CC_ERROR, "out of memory");
+	}
+done:
+	cc_txn_abort(txn);
+	if (next) {
+		int frc = cc_keystore_next_finish(next, committed);
+
+		if (rc == 0)
+			rc = frc;
+	}
+	cc_keystore_next_free(next);
+	for (size_t i = 0; keys && i < n; i++)
+		cc_key_free(keys[i]);
+	free(keys);
+	cc_key_info_list_free(infos, n);
+	cc_buf_dispose_secure(&pem);
+	cc_buf_dispose(&rel);
+	cc_buf_dispose(&msg);
+	return rc;
+}

@@ -243,6 +243,35 @@ done:
 	return rc;
 }
 
+/*
+ * `key rotate-secret` writes the new random secret as ID.key.new, commits
+ * the keys encrypted under it, then renames it over ID.key.  Killed between
+ * the commit and the rename, the repository's check value is the new
+ * secret's: finish the rename here (and drop a .new that lost the race).
+ */
+static void finish_rotation(const cc_repo *repo, const char *path)
+{
+	cc_buf next = CC_BUF_INIT;
+	cc_secret *secret = NULL;
+	unsigned char kek[KDF_KEY_LEN];
+	char check[65];
+
+	if (cc_buf_printf(&next, "%s.new", path) < 0 || !cc_fs_exists(next.ptr))
+		goto done;
+	if (cc_secret_from_file(&secret, next.ptr) == 0 &&
+	    derive_check(secret, repo->salt, repo->saltlen, repo->n, repo->r, repo->p, check,
+			 kek) == 0 &&
+	    CRYPTO_memcmp(check, repo->check, 64) == 0)
+		rename(next.ptr, path);
+	else
+		unlink(next.ptr); /* the rotation did not commit: the old secret holds */
+	OPENSSL_cleanse(kek, sizeof(kek));
+done:
+	cc_error_clear();
+	cc_secret_free(secret);
+	cc_buf_dispose(&next);
+}
+
 /* Where the secret comes from: the environment, else the secret file. */
 static int read_secret(cc_secret **out, const cc_repo *repo, const char **source)
 {
@@ -258,6 +287,7 @@ static int read_secret(cc_secret **out, const cc_repo *repo, const char **source
 		goto done;
 	snprintf(where, sizeof(where), "file '%s'", path.ptr);
 	*source = where;
+	finish_rotation(repo, path.ptr);
 	rc = cc_secret_from_file(out, path.ptr);
 	if (rc == CC_ENOTFOUND)
 		rc = cc_error_set(CC_ENOTFOUND,
@@ -699,4 +729,195 @@ done:
 	}
 	*out = repo;
 	return 0;
+}
+
+/* --- rotating the secret ------------------------------------------------- */
+
+struct cc_keystore_next {
+	cc_secret *secret;
+	unsigned char salt[KDF_SALT_LEN];
+	unsigned char kek[KDF_KEY_LEN];
+	char check[65];
+	char salt_b64[64];
+	const char *kind; /* "file" or "passphrase" */
+	cc_buf secret_path; /* where a random secret goes, when it is one */
+};
+
+/*
+ * The configuration text with keystore.salt, .check and .secret replaced
+ * in place: every other line, comments included, stays as the user left it.
+ */
+static int config_with_keystore(const cc_repo *repo, const cc_keystore_next *next, cc_buf *out)
+{
+	const cc_node *ks = cc_node_get(repo->config, "keystore");
+	const struct {
+		const char *key, *value;
+	} edits[] = { { "salt", next->salt_b64 }, { "check", next->check }, { "secret", next->kind } };
+	cc_buf path = CC_BUF_INIT, text = CC_BUF_INIT;
+	size_t line_of[3], col_of[3];
+	int rc;
+
+	if ((rc = cc_fs_join(&path, repo->workdir, CONFIG_PATH)) < 0 ||
+	    (rc = cc_fs_read(&text, path.ptr, 1 << 20)) < 0)
+		goto done;
+	for (size_t i = 0; i < CC_ARRAY_SIZE(edits); i++) {
+		const cc_node *node = cc_node_get(ks, edits[i].key);
+
+		if (!node || cc_node_kind(node) != CC_NODE_SCALAR) {
+			rc = cc_error_set(CC_EINVALID, "%s: keystore.%s is missing", CONFIG_PATH,
+					  edits[i].key);
+			goto done;
+		}
+		line_of[i] = cc_node_line(node);
+		col_of[i] = cc_node_column(node);
+	}
+	{
+		size_t line = 1;
+		const char *p = text.ptr, *end = text.ptr + text.size;
+
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+			int edited = 0;
+
+			for (size_t i = 0; i < CC_ARRAY_SIZE(edits) && !edited; i++) {
+				if (line_of[i] != line || col_of[i] < 1 || col_of[i] - 1 > len)
+					continue;
+				rc = cc_buf_put(out, p, col_of[i] - 1);
+				rc = rc ? rc : cc_buf_printf(out, "%s", edits[i].value);
+				edited = 1;
+			}
+			if (!edited)
+				rc = cc_buf_put(out, p, len);
+			if (rc == 0 && nl)
+				rc = cc_buf_putc(out, '\n');
+			if (rc < 0)
+				goto done;
+			p += len + (nl ? 1 : 0);
+			line++;
+		}
+	}
+done:
+	cc_buf_dispose(&path);
+	cc_buf_dispose(&text);
+	return rc;
+}
+
+int cc_keystore_next_new(cc_keystore_next **out, cc_repo *repo)
+{
+	cc_keystore_next *next = calloc(1, sizeof(*next));
+	const char *source = NULL;
+	cc_buf b64 = CC_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if (!next)
+		return cc_error_set(CC_ERROR, "out of memory");
+	rc = cc_secret_from_env(&next->secret, "CERTCTL_NEW_PASSPHRASE_FILE", "CERTCTL_NEW_PASSPHRASE",
+				&source);
+	next->kind = "passphrase";
+	if (rc == CC_ENOTFOUND) {
+		unsigned char raw[32];
+		cc_buf text = CC_BUF_INIT;
+
+		cc_error_clear();
+		next->kind = "file";
+		rc = RAND_bytes(raw, sizeof(raw)) == 1 ? 0 : cc_error_openssl(CC_ERROR, "no randomness");
+		rc = rc ? rc : cc_base64_encode(&text, raw, sizeof(raw));
+		rc = rc ? rc : cc_secret_new(&next->secret, text.ptr, text.size);
+		rc = rc ? rc : cc_repo_secret_path(repo, &next->secret_path);
+		OPENSSL_cleanse(raw, sizeof(raw));
+		cc_buf_dispose_secure(&text);
+	} else if (rc == 0 && cc_secret_len(next->secret) < 8) {
+		rc = cc_error_set(CC_EINVALID, "the new passphrase (from %s) is shorter than 8 "
+				  "characters", source);
+	}
+	if (rc == 0 && RAND_bytes(next->salt, sizeof(next->salt)) != 1)
+		rc = cc_error_openssl(CC_ERROR, "no randomness");
+	if (rc == 0)
+		rc = derive_check(next->secret, next->salt, sizeof(next->salt), repo->n, repo->r,
+				  repo->p, next->check, next->kek);
+	if (rc == 0 && (rc = cc_base64_encode(&b64, next->salt, sizeof(next->salt))) == 0)
+		snprintf(next->salt_b64, sizeof(next->salt_b64), "%s", b64.ptr);
+	cc_buf_dispose(&b64);
+	if (rc < 0) {
+		cc_keystore_next_free(next);
+		return rc;
+	}
+	*out = next;
+	return 0;
+}
+
+int cc_keystore_next_switch(cc_repo *repo, cc_txn *txn, cc_keystore_next *next)
+{
+	cc_buf config = CC_BUF_INIT;
+	int rc;
+
+	if ((rc = cc_repo_unlock(repo)) < 0)
+		return rc;
+	if ((rc = config_with_keystore(repo, next, &config)) < 0 ||
+	    (rc = cc_txn_write(txn, CONFIG_PATH, config.ptr, config.size, 0644)) < 0)
+		goto done;
+	/* From here on the repository encrypts and checks with the new secret. */
+	memcpy(repo->salt, next->salt, sizeof(next->salt));
+	repo->saltlen = sizeof(next->salt);
+	memcpy(repo->kek, next->kek, sizeof(next->kek));
+	memcpy(repo->check, next->check, sizeof(repo->check));
+	cc_secret_free(repo->passphrase);
+	repo->passphrase = next->secret;
+	next->secret = NULL;
+	/* A random secret waits beside the old one until the commit. */
+	if (next->secret_path.size) {
+		cc_buf path = CC_BUF_INIT;
+
+		rc = cc_buf_printf(&path, "%s.new", next->secret_path.ptr);
+		rc = rc ? rc : cc_fs_mkdir_parents(path.ptr, 0700);
+		if (rc == 0) {
+			cc_buf text = CC_BUF_INIT;
+
+			rc = cc_buf_put(&text, cc_secret_data(repo->passphrase),
+					cc_secret_len(repo->passphrase));
+			rc = rc ? rc : cc_buf_putc(&text, '\n');
+			rc = rc ? rc : cc_fs_write_atomic(path.ptr, text.ptr, text.size, 0600);
+			cc_buf_dispose_secure(&text);
+		}
+		cc_buf_dispose(&path);
+	}
+done:
+	cc_buf_dispose(&config);
+	return rc;
+}
+
+int cc_keystore_next_finish(cc_keystore_next *next, int committed)
+{
+	cc_buf path = CC_BUF_INIT;
+	int rc = 0;
+
+	if (!next->secret_path.size)
+		return 0;
+	if ((rc = cc_buf_printf(&path, "%s.new", next->secret_path.ptr)) < 0)
+		return rc;
+	if (!committed)
+		unlink(path.ptr);
+	else if (rename(path.ptr, next->secret_path.ptr) < 0)
+		rc = cc_error_errno(CC_EIO, "the new secret is in '%s': move it to '%s'", path.ptr,
+				    next->secret_path.ptr);
+	cc_buf_dispose(&path);
+	return rc;
+}
+
+const char *cc_keystore_next_secret_path(const cc_keystore_next *next)
+{
+	return next->secret_path.size ? next->secret_path.ptr : NULL;
+}
+
+void cc_keystore_next_free(cc_keystore_next *next)
+{
+	if (!next)
+		return;
+	cc_secret_free(next->secret);
+	OPENSSL_cleanse(next->kek, sizeof(next->kek));
+	OPENSSL_cleanse(next->salt, sizeof(next->salt));
+	cc_buf_dispose(&next->secret_path);
+	free(next);
 }

@@ -302,7 +302,7 @@ _certctl()
 
 	local verb='' first=$((command_at + 1)) verbs=''
 	case $command in
-	key) verbs="list show generate import export" ;;
+	key) verbs="list show generate import export rotate-secret" ;;
 	ca) verbs="init install import list show export default revoke crl issued" ;;
 	trust) verbs="add list rm" ;;
 	esac

@@ -109,6 +109,15 @@ typedef struct {
 int cc_key_info_list(cc_repo *repo, cc_key_info **out, size_t *count);
 void cc_key_info_list_free(cc_key_info *infos, size_t count);
 
+/*
+ * Re-encrypt every key of the repository under a new repository secret, in
+ * one commit: the new secret comes from $CERTCTL_NEW_PASSPHRASE_FILE or
+ * $CERTCTL_NEW_PASSPHRASE, else it is random and replaces the secret file
+ * (`*secret_path`, a copy, NULL for a passphrase).  Needs the current
+ * secret.  The history keeps the keys as they were encrypted then.
+ */
+int cc_key_rotate_secret(cc_repo *repo, size_t *count, char **secret_path);
+
 /* The metadata of one key (id or unique prefix). */
 int cc_key_info_load(cc_key_info *out, cc_repo *repo, const char *id);
 void cc_key_info_dispose(cc_key_info *info);

@@ -163,7 +163,7 @@ expect_fail() {
 	rc=$?
 	FAIL_MSG=$(grep '^certctl: ' "$err")
 	lines=$(grep -c '^certctl: ' "$err")
-	other=$(grep -v '^certctl: ' "$err" | grep -vE "^Try 'certctl [a-z ]*--help'\.\$")
+	other=$(grep -v '^certctl: ' "$err" | grep -vE "^Try 'certctl [a-z -]*--help'\.\$")
 	local text
 	text=$(cat "$err")
 	rm -f "$err"
