@@ -4,6 +4,9 @@
 #                   run them again under AddressSanitizer + UBSan, then
 #                   fuzz every parser briefly (fuzz-short)
 #   make fuzz       libFuzzer targets (tests/fuzz/), FUZZ_SECONDS=600 each
+#   make torture    the long runs of the robustness tests: 200 SIGKILLs in a
+#                   mixed workload (t0026), the concurrency test (t0027)
+#                   with more processes and rounds
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make bench      benchmarks (figures and ratios, never pass/fail)
 #   make demo       the main job end to end on a throw-away repository
@@ -47,7 +50,7 @@ HEADERS := $(wildcard include/*.h include/certctl/*.h lib/*.h cmd/*.h)
 
 
 .PHONY: all check deps deps-build test test-unit test-cli test-asan install uninstall bench demo clean
-.PHONY: fuzz fuzz-short fuzz-build
+.PHONY: fuzz fuzz-short fuzz-build torture
 .DELETE_ON_ERROR:
 
 all: $(O)/certctl
@@ -92,6 +95,14 @@ test-cli: $(O)/certctl
 
 test-asan:
 	$(MAKE) SAN=1 test
+
+# make check runs t0026 and t0027 short; these are their long runs.
+TORTURE_KILLS ?= 200
+TORTURE_ROUNDS ?= 5
+torture: $(O)/certctl
+	CERTCTL=$(CURDIR)/$(O)/certctl CERTCTL_CRASH_KILLS=$(TORTURE_KILLS) \
+		CERTCTL_CONCURRENCY_ROUNDS=$(TORTURE_ROUNDS) CERTCTL_TEST_TIMEOUT=3600 \
+		tests/cli/run.sh t0026 t0027
 
 install: $(O)/certctl
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \

@@ -412,7 +412,13 @@ int cmd_acquire(int argc, char **argv)
 		rc = update(&run);
 	else if (!run.req)
 		rc = start(&run); /* writes --csr-out itself, before committing */
-	else if (!a.csr_out) {
+	else if (!a.csr_out && !strcmp(run.req->provider_type, "acme")) {
+		rc = cli_error("%s: acquisition %s is already open (%s); resume it with 'certctl "
+			       "acquire %s --resume', or cancel it with 'certctl acquire %s --cancel'",
+			       run.def->name, run.req->id, cc_request_state_name(run.req->state),
+			       run.def->name, run.def->name);
+		goto done;
+	} else if (!a.csr_out) {
 		rc = cli_error("%s: acquisition %s is already open (%s); receive its certificate, or "
 			       "cancel it with 'certctl acquire %s --cancel'", run.def->name,
 			       run.req->id, cc_request_state_name(run.req->state), run.def->name);

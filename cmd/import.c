@@ -10,6 +10,7 @@ struct import_args {
 	const char *key, *name, *mode, *pass_file, *key_pass_file, *from, *sni, *select;
 	cc_strlist chain;
 	int json, from_discovery;
+	unsigned long timeout; /* --from: seconds */
 };
 
 /* Read `path` into `b`; with `into`, append its certificates and key. */
@@ -228,6 +229,8 @@ int cmd_import(int argc, char **argv)
 				"(monitored only)"),
 			OPT_STR(0, "sni", &a.sni, "NAME", "with --from: the server name to ask for "
 				"(default: HOST)"),
+			OPT_NUM(0, "timeout", &a.timeout, "SECONDS", "with --from: time limit of the "
+				"connection and handshake (1 to 300, default 10)"),
 			OPT_BOOL(0, "from-discovery", &a.from_discovery, "import what a discovery "
 				 "report found (the newest, or the REPORT id given)"),
 			OPT_STR(0, "select", &a.select, "FILTER", "with --from-discovery: all "
@@ -240,7 +243,7 @@ int cmd_import(int argc, char **argv)
 		rc = cli_parse(argc, argv, options,
 			       "certctl import FILE... [--key FILE] [--chain FILE]... [--name NAME] "
 			       "[--mode lifecycle|monitor]\n"
-			       "       certctl import --from HOST:PORT [--sni NAME] [--name NAME]\n"
+			       "       certctl import --from HOST:PORT [--sni NAME] [--timeout S] [--name NAME]\n"
 			       "       certctl import --from-discovery [REPORT] [--select FILTER]",
 			       "Import existing certificates (PEM, DER, P7B, PKCS#12, JKS; found by "
 			       "content) with their chains and keys as definitions' current "
@@ -260,8 +263,12 @@ int cmd_import(int argc, char **argv)
 		rc = cli_usage_error("import", "--from takes no FILE, --key or --chain");
 		goto out;
 	}
-	if (a.sni && !a.from) {
-		rc = cli_usage_error("import", "--sni goes with --from");
+	if ((a.sni || a.timeout) && !a.from) {
+		rc = cli_usage_error("import", "--sni and --timeout go with --from");
+		goto out;
+	}
+	if (a.from && a.timeout && a.timeout > 300) {
+		rc = cli_usage_error("import", "--timeout is 1 to 300 seconds");
 		goto out;
 	}
 	if (a.from && a.mode && strcmp(a.mode, "monitor")) {
@@ -302,7 +309,8 @@ int cmd_import(int argc, char **argv)
 
 		memset(&b, 0, sizeof(b));
 		if (cc_hostport_parse(a.from, host, sizeof(host), &port) < 0 ||
-		    cc_tls_fetch_chain(host, port, a.sni ? a.sni : host, 10000, &b.certs,
+		    cc_tls_fetch_chain(host, port, a.sni ? a.sni : host,
+				       (long)(a.timeout ? a.timeout : 10) * 1000, &b.certs,
 				       &b.ncerts) < 0) {
 			rc = cli_lib_error();
 			goto done;

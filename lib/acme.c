@@ -755,7 +755,7 @@ static void respond(http_responder *r, int fd)
 						 strlen(r->tokens[i].keyauth), r->tokens[i].keyauth);
 
 				pthread_mutex_unlock(&r->lock);
-				if (n > 0 && write(fd, out, (size_t)n) < 0)
+				if (n > 0 && send(fd, out, (size_t)n, MSG_NOSIGNAL) < 0)
 					return;
 				return;
 			}
@@ -765,7 +765,7 @@ static void respond(http_responder *r, int fd)
 		static const char nf[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
 					 "Connection: close\r\n\r\n";
 
-		if (write(fd, nf, sizeof(nf) - 1) < 0)
+		if (send(fd, nf, sizeof(nf) - 1, MSG_NOSIGNAL) < 0)
 			return;
 	}
 }

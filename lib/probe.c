@@ -12,6 +12,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -723,8 +724,37 @@ static SSL_CTX *probe_ctx(void)
 	return ctx;
 }
 
+static int run_loop_inner(const cc_probe *probes, size_t n, unsigned concurrency, double rate,
+			  cc_probe_result *results, cc_probe_cb cb, void *payload);
+
+/*
+ * OpenSSL writes the handshake with write(): to a server that already
+ * closed, that raises SIGPIPE, which kills the process.  The loop's thread
+ * blocks it, and takes back what was raised before unblocking (a SIGPIPE a
+ * write raises is the writing thread's own).
+ */
 static int run_loop(const cc_probe *probes, size_t n, unsigned concurrency, double rate,
 		    cc_probe_result *results, cc_probe_cb cb, void *payload)
+{
+	sigset_t pipe_only, old;
+	int rc;
+
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+	rc = run_loop_inner(probes, n, concurrency, rate, results, cb, payload);
+	if (!sigismember(&old, SIGPIPE)) {
+		struct timespec zero = { 0, 0 };
+
+		while (sigtimedwait(&pipe_only, NULL, &zero) > 0)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static int run_loop_inner(const cc_probe *probes, size_t n, unsigned concurrency, double rate,
+			  cc_probe_result *results, cc_probe_cb cb, void *payload)
 {
 	slot *slots = NULL;
 	struct pollfd *pfds = NULL;

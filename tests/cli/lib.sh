@@ -363,3 +363,89 @@ start_challtestsrv() {
 	[ -n "$CHALL_PID" ] || fail "pebble-challtestsrv does not start within 3 tries:
 $(cat "$log")"
 }
+
+# start_pebble DIR: Debian's pebble on free loopback ports, with a TLS
+# certificate of its own (Debian's pebble has none) made in DIR and
+# pebble-challtestsrv as its DNS (every name is 127.0.0.1).  Sets P=DIR,
+# ACME, MGMT, HTTP (the port its VA asks http-01 challenges on) and
+# PEBBLE_PID; DIR/ca.pem verifies its TLS, DIR/root.pem and DIR/int.pem are
+# the root and intermediate it issues under.  Stop it with stop_pid.
+start_pebble() {
+	P=$1
+	mkdir -p "$P"
+	(
+		cd "$P" || exit 1
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls-ca.key -out ca.pem \
+			-subj "/CN=Pebble TLS Test Root" -days 2 -addext basicConstraints=critical,CA:TRUE \
+			-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null &&
+			openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem \
+				-subj /CN=localhost -out tls.csr 2>/dev/null &&
+			printf '%s\n' basicConstraints=critical,CA:FALSE keyUsage=critical,digitalSignature \
+				extendedKeyUsage=serverAuth subjectAltName=DNS:localhost,IP:127.0.0.1 >tls.ext &&
+			openssl x509 -req -in tls.csr -CA ca.pem -CAkey tls-ca.key -days 2 -extfile tls.ext \
+				-out cert.pem 2>/dev/null
+	) || fail "cannot make pebble's TLS certificate"
+	start_challtestsrv "$P/chall.log"
+	ACME=
+	MGMT=
+	HTTP=
+	PEBBLE_PID=
+	local tlsp
+	for _ in 1 2 3; do
+		read -r ACME MGMT HTTP tlsp <<<"$(free_ports 4)"
+		printf '{"pebble": {"listenAddress": "127.0.0.1:%s", "managementListenAddress": "127.0.0.1:%s",
+ "certificate": "%s/cert.pem", "privateKey": "%s/key.pem", "httpPort": %s, "tlsPort": %s,
+ "ocspResponderURL": "", "externalAccountBindingRequired": false}}\n' \
+			"$ACME" "$MGMT" "$P" "$P" "$HTTP" "$tlsp" >"$P/pebble.json"
+		PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
+			pebble -config "$P/pebble.json" -dnsserver "127.0.0.1:$CH_DNS" >>"$P/pebble.log" 2>&1 &
+		PEBBLE_PID=$!
+		for _ in $(seq 100); do
+			_pebble_up && break
+			alive "$PEBBLE_PID" || break
+			sleep 0.1
+		done
+		_pebble_up && break
+		stop_pid "$PEBBLE_PID"
+		PEBBLE_PID=
+	done
+	_count
+	[ -n "$PEBBLE_PID" ] || fail "pebble does not start within 3 tries:
+$(cat "$P/pebble.log")"
+	curl -fsS --max-time 5 --cacert "$P/ca.pem" -o "$P/root.pem" "https://127.0.0.1:$MGMT/roots/0" &&
+		curl -fsS --max-time 5 --cacert "$P/ca.pem" -o "$P/int.pem" "https://127.0.0.1:$MGMT/intermediates/0" ||
+		fail "cannot fetch pebble's root and intermediate"
+}
+_pebble_up() {
+	curl -fsS --max-time 2 --cacert "$P/ca.pem" -o /dev/null "https://127.0.0.1:$ACME/dir" 2>/dev/null &&
+		curl -fsS --max-time 2 --cacert "$P/ca.pem" -o /dev/null "https://127.0.0.1:$MGMT/roots/0" 2>/dev/null
+}
+
+# acme_provider NAME LISTEN: provider NAME (the pebble of start_pebble, its
+# http-01 responder on LISTEN) replaces or joins the providers in
+# .certctl/config.yaml; committed with git.
+acme_provider() {
+	/usr/bin/python3 -c '
+import sys
+name, listen, acme, p = sys.argv[1:]
+path = ".certctl/config.yaml"
+lines = open(path).read().split("\n")
+start = lines.index("providers:")
+end = start + 1
+while end < len(lines) and lines[end].startswith(" "):
+    end += 1
+out, skipping = [], False
+for l in lines[start + 1:end]:
+    if l == "  %s:" % name:
+        skipping = True
+    elif not (skipping and l.startswith("    ")):
+        skipping = False
+        out.append(l)
+out += ["  %s:" % name, "    type: acme", "    directory: https://127.0.0.1:%s/dir" % acme,
+        "    ca_bundle: %s/ca.pem" % p, "    contact: [admin@example.com]", "    agree_tos: true",
+        "    challenge: http-01", "    http01:", "      listen: %s" % listen, "    timeout: 60s"]
+lines[start + 1:end] = out
+open(path, "w").write("\n".join(lines))
+' "$1" "$2" "$ACME" "$P" || fail "cannot write provider $1"
+	git commit -qam "config: provider $1" || fail "cannot commit provider $1"
+}

@@ -4,6 +4,9 @@
 # temporary directory with its own HOME and secret directory, under a time
 # limit.  Prints "ok NAME" or "FAIL NAME" (with the script's output) per
 # script and "N passed, N failed" at the end; exits 1 if any failed.
+# A script also fails when clear-keys.py finds a private key in clear text
+# in any repository it left in its directory (allowed exceptions: the
+# script lists them in $T/.clear-keys-allowed).
 #
 #   CERTCTL=$PWD/build/certctl tests/cli/run.sh [SCRIPT...]
 #   CERTCTL_TEST_TIMEOUT=300    seconds allowed to each script
@@ -90,8 +93,19 @@ for script in "${scripts[@]}"; do
 		exec timeout -k 10 "$limit" bash "$script"
 	) >"$log" 2>&1 </dev/null
 	rc=$?
+	# After every script: no private key in clear text in any repository it
+	# made (git objects, work trees, .git), found by a scanner of its own.
+	if [ "$rc" -eq 0 ] && ! /usr/bin/python3 "$here/clear-keys.py" "$dir" >"$dir/clear-keys.out" 2>&1; then
+		{
+			echo "private keys in clear text in the test's repositories:"
+			cat "$dir/clear-keys.out"
+		} >>"$log"
+		rc=70
+	fi
 	if [ "$rc" -eq 0 ] && tail -n 1 "$log" | grep -q '^done: [0-9]* assertions$'; then
 		echo "ok $name"
+		# What a script notes for the reader (counts, timings, skips).
+		grep '^# ' "$log" | sed 's/^/    /'
 		passed=$((passed + 1))
 		[ "${CERTCTL_TEST_KEEP:-}" = 1 ] || remove_dir "$dir"
 	else
@@ -99,6 +113,7 @@ for script in "${scripts[@]}"; do
 		sed 's/^/    /' "$log"
 		case $rc in
 		0) echo "    (exited 0 before its end: no 'done:' line)" ;;
+		70) echo "    (a private key in clear text: see above)" ;;
 		124 | 137) echo "    (killed after ${limit}s)" ;;
 		*) echo "    (exit status $rc)" ;;
 		esac

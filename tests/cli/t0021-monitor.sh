@@ -575,82 +575,9 @@ ok_out out certctl fsck
 assert_contains "$out" "0 errors, 0 warnings" "certctl fsck after the interrupted run"
 
 # === 3. ACME, unattended, against a real pebble ============================================
-P=$T/pebble
-mkdir "$P"
-(
-	cd "$P" || exit 1
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls-ca.key -out ca.pem \
-		-subj "/CN=Pebble TLS Test Root" -days 2 -addext basicConstraints=critical,CA:TRUE \
-		-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null &&
-		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem \
-			-subj /CN=localhost -out tls.csr 2>/dev/null &&
-		printf '%s\n' basicConstraints=critical,CA:FALSE keyUsage=critical,digitalSignature \
-			extendedKeyUsage=serverAuth subjectAltName=DNS:localhost,IP:127.0.0.1 >tls.ext &&
-		openssl x509 -req -in tls.csr -CA ca.pem -CAkey tls-ca.key -days 2 -extfile tls.ext \
-			-out cert.pem 2>/dev/null
-) || fail "cannot make pebble's TLS certificate"
-start_challtestsrv "$P/chall.log"
-pebble_up() {
-	curl -fsS --max-time 2 --cacert "$P/ca.pem" -o /dev/null "https://127.0.0.1:$ACME/dir" 2>/dev/null &&
-		curl -fsS --max-time 2 --cacert "$P/ca.pem" -o /dev/null "https://127.0.0.1:$MGMT/roots/0" 2>/dev/null
-}
-ACME=
-MGMT=
-HTTP=
-for _ in 1 2 3; do
-	read -r ACME MGMT HTTP TLSP <<<"$(free_ports 4)"
-	cat >"$P/pebble.json" <<EOF
-{"pebble": {"listenAddress": "127.0.0.1:$ACME", "managementListenAddress": "127.0.0.1:$MGMT",
- "certificate": "$P/cert.pem", "privateKey": "$P/key.pem", "httpPort": $HTTP, "tlsPort": $TLSP,
- "ocspResponderURL": "", "externalAccountBindingRequired": false}}
-EOF
-	PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
-		pebble -config "$P/pebble.json" -dnsserver "127.0.0.1:$CH_DNS" >>"$P/pebble.log" 2>&1 &
-	PEBBLE_PID=$!
-	for _ in $(seq 100); do
-		pebble_up && break
-		alive "$PEBBLE_PID" || break
-		sleep 0.1
-	done
-	pebble_up && break
-	stop_pid "$PEBBLE_PID"
-	PEBBLE_PID=
-done
-_count
-[ -n "$PEBBLE_PID" ] || fail "pebble does not start within 3 tries:
-$(cat "$P/pebble.log")"
-curl -fsS --max-time 5 --cacert "$P/ca.pem" -o "$P/root.pem" "https://127.0.0.1:$MGMT/roots/0" &&
-	curl -fsS --max-time 5 --cacert "$P/ca.pem" -o "$P/int.pem" "https://127.0.0.1:$MGMT/intermediates/0" ||
-	fail "cannot fetch pebble's root and intermediate"
+start_pebble "$T/pebble"
 ok openssl verify -CAfile "$P/root.pem" "$P/int.pem"
 ok_out out certctl -q trust add "$P/root.pem"
-# acme_provider NAME LISTEN: provider NAME (pebble, its http-01 responder on
-# LISTEN) replaces or joins the providers in .certctl/config.yaml; committed.
-acme_provider() {
-	python3 - "$1" "$2" "$ACME" "$P" <<'EOF' || fail "cannot write provider $1"
-import sys
-name, listen, acme, p = sys.argv[1:]
-path = ".certctl/config.yaml"
-lines = open(path).read().split("\n")
-start = lines.index("providers:")
-end = start + 1
-while end < len(lines) and lines[end].startswith(" "):
-    end += 1
-out, skipping = [], False
-for l in lines[start + 1:end]:
-    if l == "  %s:" % name:
-        skipping = True
-    elif not (skipping and l.startswith("    ")):
-        skipping = False
-        out.append(l)
-out += ["  %s:" % name, "    type: acme", "    directory: https://127.0.0.1:%s/dir" % acme,
-        "    ca_bundle: %s/ca.pem" % p, "    contact: [admin@example.com]", "    agree_tos: true",
-        "    challenge: http-01", "    http01:", "      listen: %s" % listen, "    timeout: 60s"]
-lines[start + 1:end] = out
-open(path, "w").write("\n".join(lines))
-EOF
-	git commit -qam "config: provider $1" || fail "cannot commit provider $1"
-}
 acme_provider pebble "127.0.0.1:$HTTP"
 mkdir "$T/acme"
 cat >"$T/acme.yaml" <<EOF

@@ -59,6 +59,7 @@ for name in "$@"; do
 	definition) dict=$here/dict/definition.dict ;;
 	yaml) dict=$here/dict/yaml.dict ;;
 	targets) dict=$here/dict/targets.dict ;;
+	probe) dict=$here/dict/probe.dict ;;
 	*) dict= ;;
 	esac
 	# The first directory receives new inputs; the seeds are only read.
