@@ -4,6 +4,8 @@
 #                   run them again under AddressSanitizer + UBSan, then
 #                   fuzz every parser briefly (fuzz-short)
 #   make fuzz       libFuzzer targets (tests/fuzz/), FUZZ_SECONDS=600 each
+#   make check-valgrind  the command tests that do not time themselves, every
+#                   certctl under valgrind memcheck (errors, definite leaks)
 #   make torture    the long runs of the robustness tests: 200 SIGKILLs in a
 #                   mixed workload (t0026), the concurrency test (t0027)
 #                   with more processes and rounds
@@ -50,7 +52,7 @@ HEADERS := $(wildcard include/*.h include/certctl/*.h lib/*.h cmd/*.h)
 
 
 .PHONY: all check deps deps-build test test-unit test-cli test-asan install uninstall bench demo clean
-.PHONY: fuzz fuzz-short fuzz-build torture
+.PHONY: fuzz fuzz-short fuzz-build torture check-valgrind
 .DELETE_ON_ERROR:
 
 all: $(O)/certctl
@@ -95,6 +97,10 @@ test-cli: $(O)/certctl
 
 test-asan:
 	$(MAKE) SAN=1 test
+
+# Slow (valgrind runs certctl 20 to 50 times slower): not part of make check.
+check-valgrind: $(O)/certctl
+	tests/valgrind/run.sh $(O)/certctl $(VALGRIND_TESTS)
 
 # make check runs t0026 and t0027 short; these are their long runs.
 TORTURE_KILLS ?= 200

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -279,7 +280,7 @@ static int remaining_ms(const acme_client *c)
 }
 
 /* An ACME problem document as one line. */
-static int problem(int code, const char *what, const cc_http_response *r)
+int cc_acme_problem(int code, const char *what, const cc_http_response *r)
 {
 	json_error_t jerr;
 	json_t *doc = r->body.size ? json_loadb(r->body.ptr, r->body.size, 0, &jerr) : NULL;
@@ -446,7 +447,7 @@ static int post_json(acme_client *c, const char *url, const char *payload, const
 	if ((rc = post(c, url, payload, NULL, &resp)) < 0)
 		return rc;
 	if (resp.status < 200 || resp.status > 299) {
-		rc = problem(CC_ENET, what, &resp);
+		rc = cc_acme_problem(CC_ENET, what, &resp);
 	} else if (!(*out = json_loadb(resp.body.ptr, resp.body.size, 0, &jerr)) ||
 		   !json_is_object(*out)) {
 		json_decref(*out);
@@ -474,7 +475,7 @@ static int load_directory(acme_client *c)
 	if ((rc = http(c, &req, &resp)) < 0)
 		return rc;
 	if (resp.status != 200)
-		rc = problem(CC_ENET, req.url, &resp);
+		rc = cc_acme_problem(CC_ENET, req.url, &resp);
 	else if (!(c->dir = json_loadb(resp.body.ptr, resp.body.size, 0, &jerr)) ||
 		 !json_is_object(c->dir) || !dir_url(c, "newNonce") || !dir_url(c, "newAccount") ||
 		 !dir_url(c, "newOrder"))
@@ -988,8 +989,50 @@ static int write_webroot(const char *webroot, const char *token, const char *key
 }
 
 /* Solve one authorization; returns when it is valid, or with an error. */
-static int authorize(acme_client *c, const char *authz_url, http_responder *responder,
-		     cc_strlist *cleanup_files, cc_strlist *cleanup_dns)
+/*
+ * RFC 8555 8.1: a token is base64url, and certctl writes it as a file name
+ * and serves it as a path: anything else from the server is refused.
+ */
+int cc_acme_token_valid(const char *token)
+{
+	size_t n = token ? strlen(token) : 0;
+
+	return n >= 1 && n <= 256 &&
+	       strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+}
+
+/* Whether the authorization's identifier is one certctl ordered: a server
+ * must not get challenges answered (or DNS hooks run) for other names. */
+static int ordered_identifier(const cc_definition *def, const char *type, const char *value,
+			      int wildcard)
+{
+	int ip = type && !strcmp(type, "ip");
+	const cc_strlist *names = ip ? &def->sans.ip : &def->sans.dns;
+
+	if (!value)
+		return 0;
+	for (size_t i = 0; i < names->count; i++) {
+		const char *n = names->items[i];
+
+		if (ip) { /* as addresses: "2001:db8::1" is "2001:0db8:0::1" */
+			unsigned char a[16], b[16];
+			int af = strchr(n, ':') ? AF_INET6 : AF_INET;
+
+			if (inet_pton(af, n, a) == 1 && inet_pton(af, value, b) == 1 &&
+			    !memcmp(a, b, af == AF_INET6 ? 16 : 4))
+				return 1;
+		} else if (wildcard ? !strncmp(n, "*.", 2) && !strcasecmp(n + 2, value)
+				    : !strcasecmp(n, value)) {
+			return 1;
+		}
+	}
+	/* A definition with no DNS name orders its CN (identifiers()). */
+	return !def->sans.dns.count && !def->sans.ip.count && type && !strcmp(type, "dns") &&
+	       def->subject.cn && !strcasecmp(def->subject.cn, value);
+}
+
+static int authorize(acme_client *c, const cc_definition *def, const char *authz_url,
+		     http_responder *responder, cc_strlist *cleanup_files, cc_strlist *cleanup_dns)
 {
 	json_t *authz = NULL, *chall = NULL, *done_authz = NULL, *challenges;
 	const char *want = conf_str(c, "challenge") ? conf_str(c, "challenge") : "http-01";
@@ -1004,6 +1047,14 @@ static int authorize(acme_client *c, const char *authz_url, http_responder *resp
 	status = json_string_value(json_object_get(authz, "status"));
 	if (!domain || !status) {
 		rc = cc_error_set(CC_ENET, "%s: malformed authorization", authz_url);
+		goto done;
+	}
+	if (!ordered_identifier(def,
+				json_string_value(json_object_get(json_object_get(authz, "identifier"),
+								  "type")),
+				domain, json_is_true(json_object_get(authz, "wildcard")))) {
+		rc = cc_error_set(CC_ENET, "%s: an authorization for '%s', which certctl did not order",
+				  authz_url, domain);
 		goto done;
 	}
 	if (!strcmp(status, "valid"))
@@ -1026,6 +1077,11 @@ static int authorize(acme_client *c, const char *authz_url, http_responder *resp
 	if (!chall || !token || !curl_) {
 		rc = cc_error_set(CC_EINVALID, "the ACME server offers no %s challenge for %s", want,
 				  domain);
+		goto done;
+	}
+	if (!cc_acme_token_valid(token)) {
+		rc = cc_error_set(CC_ENET, "%s: the %s challenge's token is not base64url", authz_url,
+				  want);
 		goto done;
 	}
 	if ((rc = cc_acme_thumbprint(&thumb, c->account_key)) < 0 ||
@@ -1277,7 +1333,7 @@ static int download_chain(acme_client *c, const char *url, cc_buf *pem)
 	if ((rc = post(c, url, NULL, "Accept: application/pem-certificate-chain", &resp)) < 0)
 		return rc;
 	if (resp.status != 200) {
-		rc = problem(CC_ENET, "certificate download", &resp);
+		rc = cc_acme_problem(CC_ENET, "certificate download", &resp);
 		cc_http_response_dispose(&resp);
 		return rc;
 	}
@@ -1395,8 +1451,8 @@ int cc_acme_acquire(cc_repo *repo, const cc_definition *def, cc_request *req,
 			responder_on = 1;
 		}
 		for (size_t i = 0; i < json_array_size(authzs); i++)
-			if ((rc = authorize(&c, json_string_value(json_array_get(authzs, i)), &responder,
-					    &files, &dns)) < 0)
+			if ((rc = authorize(&c, def, json_string_value(json_array_get(authzs, i)),
+					    &responder, &files, &dns)) < 0)
 				goto fail;
 		json_decref(order);
 		order = NULL;
@@ -1536,7 +1592,7 @@ int cc_acme_revoke(cc_repo *repo, const char *provider, const cc_cert *cert, int
 	if ((rc = post(&c, dir_url(&c, "revokeCert"), text, NULL, &resp)) < 0)
 		goto done;
 	if (resp.status != 200)
-		rc = problem(CC_ENET, "revocation", &resp);
+		rc = cc_acme_problem(CC_ENET, "revocation", &resp);
 	cc_http_response_dispose(&resp);
 done:
 	json_decref(payload);

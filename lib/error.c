@@ -37,6 +37,12 @@ static int set_v(int code, const char *suffix, const char *fmt, va_list ap)
 		snprintf(error_message, sizeof(error_message), "%s: %s", msg, suffix);
 	else
 		snprintf(error_message, sizeof(error_message), "%s", msg);
+	/* One line, whatever a server or a file put into it: a line break
+	 * would forge a second message, an escape sequence would drive the
+	 * terminal.  Control characters become spaces. */
+	for (char *p = error_message; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
 	error_code = code;
 	return code;
 }

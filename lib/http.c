@@ -63,8 +63,13 @@ static int header_is(const char *data, size_t len, const char *name)
 static size_t on_header(char *data, size_t size, size_t nmemb, void *opaque)
 {
 	struct transfer *t = opaque;
-	cc_http_response *r = t->resp;
-	size_t len = size * nmemb;
+
+	cc_http_header(t->resp, data, size * nmemb);
+	return size * nmemb;
+}
+
+void cc_http_header(cc_http_response *r, const char *data, size_t len)
+{
 	char **slot = NULL;
 
 	/* A new status line (after a 100 Continue or a redirect) starts over. */
@@ -74,7 +79,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *opaque)
 		free(r->retry_after), r->retry_after = NULL;
 		free(r->content_type), r->content_type = NULL;
 		cc_strlist_dispose(&r->links);
-		return len;
+		return;
 	}
 	if (header_is(data, len, "Location"))
 		slot = &r->location;
@@ -94,7 +99,6 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *opaque)
 			cc_strlist_add(&r->links, v);
 		free(v);
 	}
-	return len;
 }
 
 int cc_http_do(const cc_http_request *req, cc_http_response *resp)
@@ -219,7 +223,8 @@ char *cc_http_link(const cc_http_response *resp, const char *rel, size_t nth)
 
 			if (!gt)
 				break;
-			if (r && (!next || r < next)) {
+			/* An empty target (<>) names nothing to fetch. */
+			if (r && (!next || r < next) && gt > lt + 1) {
 				const char *val = r + 4;
 				size_t rl = strlen(rel);
 

@@ -120,6 +120,8 @@ int cc_request_new_id(char out[32]);
 int cc_base64url(cc_buf *out, const void *data, size_t len);
 int cc_acme_jwk(cc_buf *out, const cc_key *key);
 int cc_acme_thumbprint(cc_buf *out, const cc_key *key);
+/* An ACME challenge token as RFC 8555 allows it (base64url, 1-256 characters). */
+int cc_acme_token_valid(const char *token);
 /* The ARI certificate identifier: base64url(AKI keyIdentifier) "."
  * base64url(serial number octets). */
 int cc_acme_ari_cert_id(cc_buf *out, const cc_cert *cert);
@@ -157,6 +159,11 @@ size_t cc_curl_upload_read(char *ptr, size_t size, size_t nmemb, void *userdata)
 /* Perform `req`; `resp` is filled (any status) or CC_ENET / CC_ETLS. */
 int cc_http_do(const cc_http_request *req, cc_http_response *resp);
 void cc_http_response_dispose(cc_http_response *resp);
+/* One header line of a response (what libcurl hands over) into `resp`. */
+void cc_http_header(cc_http_response *resp, const char *data, size_t len);
+/* The error an ACME server's reply means (RFC 7807 problem document or not),
+ * set as the last error with `code` and `what` before it; returns the code. */
+int cc_acme_problem(int code, const char *what, const cc_http_response *r);
 /* Retry-After (seconds or an HTTP date) in ms, else `fallback_ms`; at most `max_ms`. */
 long cc_http_retry_after_ms(const cc_http_response *resp, long fallback_ms, long max_ms);
 /* The `nth` URL of a Link header with rel="`rel`" (malloc'ed), or NULL. */

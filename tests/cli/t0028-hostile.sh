@@ -7,7 +7,9 @@
 #  once;
 #  ACME (acquire): a directory that is not JSON, one that is JSON of the
 #  wrong shape, an endless body, a server that accepts and never answers,
-#  a nonce endpoint without a nonce and a new-account reply that is garbage.
+#  a nonce endpoint without a nonce, a new-account reply that is garbage, an
+#  authorization for a name certctl did not order and a challenge token
+#  that climbs out of the webroot.
 # Each run's peak RSS is measured with /usr/bin/time (under 200 MB, where
 # certctl usually needs 10 to 20) and its time with the clock.
 . "$(dirname "$0")/lib.sh"
@@ -146,6 +148,8 @@ assert_unchanged
 #   silent/dir    accepts, reads the request, never answers
 #   nononce/dir   a good directory whose newNonce gives no Replay-Nonce
 #   badacct/dir   a good directory and nonce; newAccount answers garbage
+#   evilauthz/dir an order whose authorization is for a name not ordered
+#   eviltoken/dir a challenge token of "../../../../tmp/certctl-owned"
 P=$T/acme
 mkdir -p "$P"
 (
@@ -203,9 +207,28 @@ class H(http.server.BaseHTTPRequestHandler):
             if mode == "nononce":
                 return self.reply(200, b"", extra=(("Cache-Control", "no-store"),))
             return self.reply(200, b"", extra=(("Replay-Nonce", "bm9uY2U"), ("Cache-Control", "no-store")))
-        if rest == "newAccount":
+        nonce = (("Replay-Nonce", "bm9uY2U"),)
+        if rest == "newAccount" and mode == "badacct":
             return self.reply(201, os.urandom(4096), ctype="application/json",
-                              extra=(("Replay-Nonce", "bm9uY2U"), ("Location", base + "/acct/1")))
+                              extra=nonce + (("Location", base + "/acct/1"),))
+        if rest == "newAccount":
+            return self.reply(201, json.dumps({"status": "valid"}).encode(),
+                              extra=nonce + (("Location", "%s/%s/acct" % (base, mode)),))
+        if rest == "newOrder":
+            order = {"status": "pending", "identifiers": [{"type": "dns", "value": "x"}],
+                     "authorizations": ["%s/%s/authz" % (base, mode)],
+                     "finalize": "%s/%s/finalize" % (base, mode)}
+            return self.reply(201, json.dumps(order).encode(),
+                              extra=nonce + (("Location", "%s/%s/order" % (base, mode)),))
+        if rest == "authz":
+            # evilauthz: a challenge for a name certctl did not order;
+            # eviltoken: a token that climbs out of the challenge directory.
+            value = "victim.example.net" if mode == "evilauthz" else "%s.example.com" % mode
+            token = "../../../../tmp/certctl-owned" if mode == "eviltoken" else "dG9rZW4"
+            authz = {"status": "pending", "identifier": {"type": "dns", "value": value},
+                     "challenges": [{"type": "http-01", "token": token, "status": "pending",
+                                     "url": "%s/%s/chall" % (base, mode)}]}
+            return self.reply(200, json.dumps(authz).encode(), extra=nonce)
         return self.reply(404, b'{"type": "urn:ietf:params:acme:error:malformed"}')
     do_GET = do_HEAD = do_POST = handle_any
 class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
@@ -235,20 +258,21 @@ end = start + 1
 while end < len(lines) and lines[end].startswith(" "):
     end += 1
 new = []
-for mode in ("notjson", "shape", "endless", "silent", "nononce", "badacct"):
+for mode in ("notjson", "shape", "endless", "silent", "nononce", "badacct", "evilauthz", "eviltoken"):
     new += ["  %s:" % mode, "    type: acme", "    directory: https://127.0.0.1:%s/%s/dir" % (acme, mode),
             "    ca_bundle: %s/ca.pem" % p, "    contact: [admin@example.com]", "    agree_tos: true",
-            "    challenge: http-01", "    timeout: 5s"]
+            "    challenge: http-01", "    http01:", "      webroot: %s/webroot" % p,
+            "    timeout: 5s"]
 lines[end:end] = new
 open(path, "w").write("\n".join(lines))
 PY
 git commit -qam "test: hostile ACME providers" || fail "cannot commit the providers"
-for mode in notjson shape endless silent nononce badacct; do
+for mode in notjson shape endless silent nononce badacct evilauthz eviltoken; do
 	printf 'subject:\n  cn: %s.example.com\nprovider: %s\n' "$mode" "$mode" >"$T/$mode.yaml"
 	ok_out out certctl -q define "$mode" --from "$T/$mode.yaml"
 done
 
-for mode in notjson shape endless silent nononce badacct; do
+for mode in notjson shape endless silent nononce badacct evilauthz eviltoken; do
 	snapshot
 	bounded 1 30 "acquire from an ACME server: $mode" "$CERTCTL" acquire "$mode"
 	assert_eq 1 "$(printf '%s\n' "$ERR" | grep -c '^certctl: ')" "$mode: one error line: $ERR"
@@ -258,6 +282,14 @@ for mode in notjson shape endless silent nononce badacct; do
 	ok_out out certctl fsck
 	assert_contains "$out" "0 errors" "$mode: fsck"
 	assert_eq "" "$(git status --porcelain)" "$mode: git status"
+	case $mode in
+	evilauthz) assert_contains "$ERR" "'victim.example.net', which certctl did not order" "the error" ;;
+	eviltoken)
+		assert_contains "$ERR" "token is not base64url" "the error"
+		assert_no_file /tmp/certctl-owned
+		assert_eq "" "$(find "$P/webroot" -type f 2>/dev/null)" "nothing written in the webroot"
+		;;
+	esac
 	# The request, when one was started, is failed with the reason.
 	ok_out out certctl requests "$mode"
 	[ -z "$out" ] || assert_match "$out" " failed +[^ ]" "$mode: the request, failed with its reason"

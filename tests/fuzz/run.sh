@@ -60,6 +60,7 @@ for name in "$@"; do
 	yaml) dict=$here/dict/yaml.dict ;;
 	targets) dict=$here/dict/targets.dict ;;
 	probe) dict=$here/dict/probe.dict ;;
+	acme) dict=$here/dict/acme.dict ;;
 	*) dict= ;;
 	esac
 	# The first directory receives new inputs; the seeds are only read.
