@@ -11,7 +11,10 @@
  * URL of the certificate's AIA extension, and when none does, the error
  * names the certificate that is missing.
  */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <openssl/err.h>
 #include "internal.h"
@@ -35,6 +38,224 @@ const char *cc_trust_bundle(const cc_repo *repo, const char *set)
 	if (v && *v)
 		return v;
 	return X509_get_default_cert_file();
+}
+
+/*
+ * A CA bundle read lazily.  Parsing every certificate of the system bundle
+ * (a few hundred) costs tens of milliseconds, most of it OpenSSL 3 decoding
+ * public keys nobody looks at, while a verification needs one or two of
+ * them.  The bundle is indexed by subject name (the PEM decoded, the DER
+ * walked to the subject, the name parsed) and a certificate is parsed and
+ * added to the store when verification asks for its subject, the way
+ * OpenSSL's hashed-directory lookup does.  The store is only ever searched
+ * by subject, never listed.
+ */
+typedef struct {
+	X509_NAME *subject;
+	unsigned char *der;
+	long len;
+	int aux; /* "TRUSTED CERTIFICATE": the DER is followed by trust settings */
+	int added;
+} lazy_entry;
+
+typedef struct {
+	lazy_entry *entries;
+	size_t count;
+} lazy_bundle;
+
+static void lazy_bundle_free(lazy_bundle *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->count; i++) {
+		X509_NAME_free(b->entries[i].subject);
+		OPENSSL_free(b->entries[i].der);
+	}
+	free(b->entries);
+	free(b);
+}
+
+/* The subject Name of a DER certificate, by walking its TBSCertificate. */
+static int subject_of(const unsigned char *der, long len, const unsigned char **out, long *outlen)
+{
+	const unsigned char *p = der, *end = der + len, *elem;
+	long l;
+	int tag, cls;
+
+#define NEXT()                                                                              \
+	do {                                                                                \
+		elem = p;                                                                   \
+		if ((ASN1_get_object(&p, &l, &tag, &cls, (long)(end - p)) & 0x80) || l < 0 ||    \
+		    l > end - p)                                                            \
+			return -1;                                                          \
+	} while (0)
+	NEXT(); /* Certificate */
+	if (tag != V_ASN1_SEQUENCE)
+		return -1;
+	NEXT(); /* TBSCertificate */
+	if (tag != V_ASN1_SEQUENCE)
+		return -1;
+	NEXT(); /* version [0], optional */
+	if (cls == V_ASN1_CONTEXT_SPECIFIC && tag == 0) {
+		p += l;
+		NEXT();
+	}
+	p += l; /* serialNumber */
+	NEXT(); /* signature */
+	p += l;
+	NEXT(); /* issuer */
+	p += l;
+	NEXT(); /* validity */
+	p += l;
+	NEXT(); /* subject */
+	if (tag != V_ASN1_SEQUENCE)
+		return -1;
+#undef NEXT
+	*out = elem;
+	*outlen = (long)(p - elem) + l;
+	return 0;
+}
+
+static int lazy_index(lazy_bundle *b, const char *path)
+{
+	BIO *bio = BIO_new_file(path, "r");
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+	long len = 0;
+	size_t alloc = 0;
+	int rc = 0;
+
+	if (!bio)
+		return cc_error_openssl(CC_EINVALID, "cannot read '%s'", path);
+	while (PEM_read_bio(bio, &name, &header, &data, &len) == 1) {
+		int aux = !strcmp(name, PEM_STRING_X509_TRUSTED);
+		const unsigned char *subj, *q;
+		long subjlen;
+
+		if (aux || !strcmp(name, PEM_STRING_X509) || !strcmp(name, PEM_STRING_X509_OLD)) {
+			lazy_entry *e;
+
+			if (subject_of(data, len, &subj, &subjlen) < 0) {
+				rc = cc_error_set(CC_EINVALID, "'%s': a certificate that is not X.509", path);
+				break;
+			}
+			if (b->count == alloc) {
+				lazy_entry *grown = realloc(b->entries, (alloc = alloc ? alloc * 2 : 256) *
+									sizeof(*grown));
+
+				if (!grown) {
+					rc = cc_error_set(CC_ERROR, "out of memory");
+					break;
+				}
+				b->entries = grown;
+			}
+			e = &b->entries[b->count];
+			q = subj;
+			if (!(e->subject = d2i_X509_NAME(NULL, &q, subjlen))) {
+				rc = cc_error_openssl(CC_EINVALID, "'%s': a certificate's subject", path);
+				break;
+			}
+			e->der = data;
+			e->len = len;
+			e->aux = aux;
+			e->added = 0;
+			b->count++;
+			data = NULL;
+		}
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(data);
+		name = header = NULL;
+		data = NULL;
+	}
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(data);
+	BIO_free(bio);
+	ERR_clear_error(); /* PEM_read_bio ends with "no start line" */
+	return rc;
+}
+
+static int lazy_get_by_subject(X509_LOOKUP *lookup, X509_LOOKUP_TYPE type, const X509_NAME *name,
+			       X509_OBJECT *ret)
+{
+	lazy_bundle *b = X509_LOOKUP_get_method_data(lookup);
+	X509_STORE *store = X509_LOOKUP_get_store(lookup);
+	X509 *first = NULL;
+	int ok;
+
+	if (type != X509_LU_X509 || !b || !name)
+		return 0;
+	/* Every certificate of that subject goes into the store (cross-signed
+	 * CAs share one); the store then finds each of them itself. */
+	for (size_t i = 0; i < b->count; i++) {
+		lazy_entry *e = &b->entries[i];
+		const unsigned char *p = e->der;
+		X509 *x;
+
+		if (X509_NAME_cmp(e->subject, name) != 0)
+			continue;
+		x = e->aux ? d2i_X509_AUX(NULL, &p, e->len) : d2i_X509(NULL, &p, e->len);
+		if (!x)
+			continue;
+		if (!e->added) {
+			X509_STORE_add_cert(store, x); /* already there: fine */
+			e->added = 1;
+		}
+		if (!first)
+			first = x;
+		else
+			X509_free(x);
+	}
+	ERR_clear_error();
+	if (!first)
+		return 0;
+	ok = X509_OBJECT_set1_X509(ret, first);
+	X509_free(first);
+	return ok;
+}
+
+static void lazy_free(X509_LOOKUP *lookup)
+{
+	lazy_bundle_free(X509_LOOKUP_get_method_data(lookup));
+}
+
+static X509_LOOKUP_METHOD *lazy_method;
+static pthread_once_t lazy_once = PTHREAD_ONCE_INIT;
+
+static void lazy_method_init(void)
+{
+	X509_LOOKUP_METHOD *m = X509_LOOKUP_meth_new("certctl lazy bundle");
+
+	if (m && X509_LOOKUP_meth_set_get_by_subject(m, lazy_get_by_subject) &&
+	    X509_LOOKUP_meth_set_free(m, lazy_free))
+		lazy_method = m;
+	else
+		X509_LOOKUP_meth_free(m);
+}
+
+/* The certificates of the PEM bundle `path` for `store`, read on demand;
+ * `*count` gets how many it has. */
+static int add_bundle_lazily(X509_STORE *store, const char *path, size_t *count)
+{
+	lazy_bundle *b = calloc(1, sizeof(*b));
+	X509_LOOKUP *lookup;
+	int rc;
+
+	if (!b)
+		return cc_error_set(CC_ERROR, "out of memory");
+	if ((rc = lazy_index(b, path)) < 0) {
+		lazy_bundle_free(b);
+		return rc;
+	}
+	pthread_once(&lazy_once, lazy_method_init);
+	if (!lazy_method || !(lookup = X509_STORE_add_lookup(store, lazy_method)) ||
+	    !X509_LOOKUP_set_method_data(lookup, b)) {
+		lazy_bundle_free(b);
+		return cc_error_openssl(CC_ERROR, "cannot set up the trust store");
+	}
+	*count = b->count;
+	return 0;
 }
 
 static int add_file(X509_STORE *store, cc_repo *repo, const char *rel, size_t *added)
@@ -110,12 +331,14 @@ int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *cou
 		bundle = info.bundle && *info.bundle ? info.bundle : NULL;
 	cc_error_clear();
 	if (bundle && cc_fs_exists(bundle)) {
-		if (X509_STORE_load_file(store, bundle) != 1) {
-			rc = cc_error_openssl(CC_EINVALID, "trust set '%s': cannot read bundle '%s'", set,
-					      bundle);
+		size_t n = 0;
+
+		if (add_bundle_lazily(store, bundle, &n) < 0) {
+			rc = cc_error_set(CC_EINVALID, "trust set '%s': cannot read bundle '%s': %s", set,
+					  bundle, cc_error_last());
 			goto done;
 		}
-		added++;
+		added += n;
 	}
 	for (size_t i = 0; i < ids.count && rc == 0; i++) {
 		cc_buf_clear(&rel);

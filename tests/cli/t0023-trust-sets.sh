@@ -103,6 +103,25 @@ ok_out out certctl trust default
 assert_eq "corp" "$out"
 ok_out out certctl check "[::1]:$PORT_A" --sni a.example.test --no-record
 assert_match "$out" "^OK "
+# A bundle is read on demand, by subject: two roots named "Root A" (the
+# first one with another key, as when a CA renews its root) are both
+# candidates, and the one that signed the leaf is found whatever the order.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/twin.key" \
+	-out "$P/twin.pem" -days 90 -subj "/CN=Root A" -addext "basicConstraints=critical,CA:TRUE" \
+	2>/dev/null || fail "the twin root"
+cp "$P/bundle.pem" "$P/bundle.orig"
+for order in twin-first twin-last; do
+	case $order in
+	twin-first) cat "$P/twin.pem" "$P/bundle.orig" >"$P/bundle.pem" ;;
+	twin-last) cat "$P/bundle.orig" "$P/twin.pem" >"$P/bundle.pem" ;;
+	esac
+	ok_out out certctl check "[::1]:$PORT_A" --sni a.example.test --no-record
+	assert_match "$out" "^OK " "a bundle with two roots named Root A ($order)"
+done
+cat "$P/twin.pem" "$P/Root B.pem" >"$P/bundle.pem"
+certctl check "[::1]:$PORT_A" --sni a.example.test --no-record >"$T/out" 2>&1
+assert_match "$(cat "$T/out")" "^CRITICAL " "only the wrong Root A in the bundle"
+cp "$P/bundle.orig" "$P/bundle.pem"
 ok_out out certctl trust sets
 assert_match "$out" "^\* corp "
 ok_out out certctl trust show
