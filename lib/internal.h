@@ -58,6 +58,9 @@ int cc_fs_list_fanout(cc_strlist *out, const char *dir, const char *suffix);
 
 /* repo.c */
 git_repository *cc_repo_git(cc_repo *repo);
+/* git's user.name and user.email for this repository (read once; borrowed);
+ * CC_ENOTFOUND when git has none. */
+int cc_repo_committer(cc_repo *repo, const char **name, const char **email);
 /*
  * A new repository secret (key rotate-secret): from $CERTCTL_NEW_PASSPHRASE_FILE
  * or $CERTCTL_NEW_PASSPHRASE, else random (for the secret file).  _switch

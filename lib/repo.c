@@ -40,6 +40,7 @@ struct cc_repo {
 	cc_secret *passphrase; /* the repository secret, after unlock */
 	unsigned char kek[KDF_KEY_LEN]; /* scrypt(secret, salt), after unlock */
 	git_odb_backend *batch; /* batch mode: new objects wait here for one pack */
+	char *committer_name, *committer_email; /* git's user.name/email, once read */
 };
 
 static int libgit2_ready;
@@ -59,6 +60,8 @@ void cc_repo_free(cc_repo *repo)
 {
 	if (!repo)
 		return;
+	free(repo->committer_name);
+	free(repo->committer_email);
 	git_repository_free(repo->git);
 	cc_node_free(repo->config);
 	cc_secret_free(repo->passphrase);
@@ -920,4 +923,25 @@ void cc_keystore_next_free(cc_keystore_next *next)
 	OPENSSL_cleanse(next->salt, sizeof(next->salt));
 	cc_buf_dispose(&next->secret_path);
 	free(next);
+}
+
+int cc_repo_committer(cc_repo *repo, const char **name, const char **email)
+{
+	git_signature *sig = NULL;
+
+	if (!repo->committer_name) {
+		/* git's configuration is read once a process, not once a commit. */
+		if (git_signature_default(&sig, repo->git) < 0) {
+			git_error_clear();
+			return CC_ENOTFOUND;
+		}
+		repo->committer_name = strdup(sig->name);
+		repo->committer_email = strdup(sig->email);
+		git_signature_free(sig);
+		if (!repo->committer_name || !repo->committer_email)
+			return cc_error_set(CC_ERROR, "out of memory");
+	}
+	*name = repo->committer_name;
+	*email = repo->committer_email;
+	return 0;
 }

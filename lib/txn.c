@@ -699,8 +699,13 @@ static int signature(git_signature **out, cc_repo *repo)
 	if (env_name && *env_name && env_mail && *env_mail &&
 	    git_signature_now(out, env_name, env_mail) == 0)
 		return 0;
-	if (git_signature_default(out, cc_repo_git(repo)) == 0)
-		return 0;
+	{
+		const char *name, *mail;
+
+		if (cc_repo_committer(repo, &name, &mail) == 0 && git_signature_now(out, name, mail) == 0)
+			return 0;
+		cc_error_clear();
+	}
 	user = getenv("USER");
 	if (!user || !*user)
 		user = "certctl";
