@@ -211,6 +211,7 @@ int cmd_import(int argc, char **argv)
 	int first, rc;
 
 	memset(&a, 0, sizeof(a));
+	a.timeout = 10;
 	{
 		const struct cli_opt options[] = {
 			OPT_STR(0, "key", &a.key, "FILE", "the private key (any PEM or DER form), with "
@@ -263,11 +264,11 @@ int cmd_import(int argc, char **argv)
 		rc = cli_usage_error("import", "--from takes no FILE, --key or --chain");
 		goto out;
 	}
-	if ((a.sni || a.timeout) && !a.from) {
+	if ((a.sni || a.timeout != 10) && !a.from) {
 		rc = cli_usage_error("import", "--sni and --timeout go with --from");
 		goto out;
 	}
-	if (a.from && a.timeout && a.timeout > 300) {
+	if (a.timeout < 1 || a.timeout > 300) {
 		rc = cli_usage_error("import", "--timeout is 1 to 300 seconds");
 		goto out;
 	}
@@ -310,7 +311,7 @@ int cmd_import(int argc, char **argv)
 		memset(&b, 0, sizeof(b));
 		if (cc_hostport_parse(a.from, host, sizeof(host), &port) < 0 ||
 		    cc_tls_fetch_chain(host, port, a.sni ? a.sni : host,
-				       (long)(a.timeout ? a.timeout : 10) * 1000, &b.certs,
+				       (long)a.timeout * 1000, &b.certs,
 				       &b.ncerts) < 0) {
 			rc = cli_lib_error();
 			goto done;

@@ -421,15 +421,14 @@ _pebble_up() {
 		curl -fsS --max-time 2 --cacert "$P/ca.pem" -o /dev/null "https://127.0.0.1:$MGMT/roots/0" 2>/dev/null
 }
 
-# acme_provider NAME LISTEN: provider NAME (the pebble of start_pebble, its
-# http-01 responder on LISTEN) replaces or joins the providers in
-# .certctl/config.yaml; committed with git.
-acme_provider() {
+# provider NAME: replace (or add) provider NAME in .certctl/config.yaml with
+# the YAML on standard input (its keys, not indented) and commit with git.
+provider() {
 	/usr/bin/python3 -c '
 import sys
-name, listen, acme, p = sys.argv[1:]
-path = ".certctl/config.yaml"
-lines = open(path).read().split("\n")
+name, body = sys.argv[1], sys.stdin.read()
+p = ".certctl/config.yaml"
+lines = open(p).read().split("\n")
 start = lines.index("providers:")
 end = start + 1
 while end < len(lines) and lines[end].startswith(" "):
@@ -441,11 +440,26 @@ for l in lines[start + 1:end]:
     elif not (skipping and l.startswith("    ")):
         skipping = False
         out.append(l)
-out += ["  %s:" % name, "    type: acme", "    directory: https://127.0.0.1:%s/dir" % acme,
-        "    ca_bundle: %s/ca.pem" % p, "    contact: [admin@example.com]", "    agree_tos: true",
-        "    challenge: http-01", "    http01:", "      listen: %s" % listen, "    timeout: 60s"]
+out.append("  %s:" % name)
+out += ["    " + l for l in body.rstrip("\n").split("\n")]
 lines[start + 1:end] = out
-open(path, "w").write("\n".join(lines))
-' "$1" "$2" "$ACME" "$P" || fail "cannot write provider $1"
+open(p, "w").write("\n".join(lines))
+' "$1" || fail "cannot write provider $1"
 	git commit -qam "config: provider $1" || fail "cannot commit provider $1"
+}
+
+# acme_provider NAME LISTEN: provider NAME, the pebble of start_pebble with
+# its http-01 responder on LISTEN.
+acme_provider() {
+	provider "$1" <<EOF
+type: acme
+directory: https://127.0.0.1:$ACME/dir
+ca_bundle: $P/ca.pem
+contact: [admin@example.com]
+agree_tos: true
+challenge: http-01
+http01:
+  listen: $2
+timeout: 60s
+EOF
 }

@@ -230,32 +230,6 @@ HTTP=${PORT_HTTP[main]}
 MGMT=${PORT_MGMT[main]}
 ROOT=$P/main-root.pem
 
-# provider NAME: replace (or add) provider NAME in .certctl/config.yaml with
-# the YAML on standard input (its keys, not indented) and commit.
-provider() {
-	python3 -c '
-import sys
-name, body = sys.argv[1], sys.stdin.read()
-p = ".certctl/config.yaml"
-lines = open(p).read().split("\n")
-start = lines.index("providers:")
-end = start + 1
-while end < len(lines) and lines[end].startswith(" "):
-    end += 1
-out, skipping = [], False
-for l in lines[start + 1:end]:
-    if l == "  %s:" % name:
-        skipping = True
-    elif not (skipping and l.startswith("    ")):
-        skipping = False
-        out.append(l)
-out.append("  %s:" % name)
-out += ["    " + l for l in body.rstrip("\n").split("\n")]
-lines[start + 1:end] = out
-open(p, "w").write("\n".join(lines))
-' "$1" || fail "cannot write provider $1"
-	git commit -qam "config: provider $1" || fail "cannot commit provider $1"
-}
 # pebble_provider LISTEN: the YAML of a provider of pebble main whose
 # http-01 responder listens on LISTEN.
 pebble_provider() {

@@ -246,27 +246,20 @@ for _ in $(seq 50); do listening "$ACME" && break; sleep 0.1; done
 _count
 listening "$ACME" || fail "the ACME stand-in does not listen: $(cat "$P/server.log")"
 
-# One ACME provider per behaviour, each at the stand-in's MODE/dir, put
-# into the providers mapping of the configuration.
-/usr/bin/python3 - "$ACME" "$P" <<'PY' || fail "cannot write the providers"
-import sys
-acme, p = sys.argv[1:]
-path = ".certctl/config.yaml"
-lines = open(path).read().split("\n")
-start = lines.index("providers:")
-end = start + 1
-while end < len(lines) and lines[end].startswith(" "):
-    end += 1
-new = []
-for mode in ("notjson", "shape", "endless", "silent", "nononce", "badacct", "evilauthz", "eviltoken"):
-    new += ["  %s:" % mode, "    type: acme", "    directory: https://127.0.0.1:%s/%s/dir" % (acme, mode),
-            "    ca_bundle: %s/ca.pem" % p, "    contact: [admin@example.com]", "    agree_tos: true",
-            "    challenge: http-01", "    http01:", "      webroot: %s/webroot" % p,
-            "    timeout: 5s"]
-lines[end:end] = new
-open(path, "w").write("\n".join(lines))
-PY
-git commit -qam "test: hostile ACME providers" || fail "cannot commit the providers"
+# One ACME provider per behaviour, each at the stand-in's MODE/dir.
+for mode in notjson shape endless silent nononce badacct evilauthz eviltoken; do
+	provider "$mode" <<EOF
+type: acme
+directory: https://127.0.0.1:$ACME/$mode/dir
+ca_bundle: $P/ca.pem
+contact: [admin@example.com]
+agree_tos: true
+challenge: http-01
+http01:
+  webroot: $P/webroot
+timeout: 5s
+EOF
+done
 for mode in notjson shape endless silent nononce badacct evilauthz eviltoken; do
 	printf 'subject:\n  cn: %s.example.com\nprovider: %s\n' "$mode" "$mode" >"$T/$mode.yaml"
 	ok_out out certctl -q define "$mode" --from "$T/$mode.yaml"
