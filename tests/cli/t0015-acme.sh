@@ -230,24 +230,8 @@ HTTP=${PORT_HTTP[main]}
 MGMT=${PORT_MGMT[main]}
 ROOT=$P/main-root.pem
 
-# pebble_provider LISTEN: the YAML of a provider of pebble main whose
-# http-01 responder listens on LISTEN.
-pebble_provider() {
-	cat <<EOF
-type: acme
-directory: https://127.0.0.1:$ACME/dir
-ca_bundle: $P/ca.pem
-contact: [admin@example.com]
-agree_tos: true
-challenge: http-01
-http01:
-  listen: $1
-timeout: 60s
-EOF
-}
-
 # --- 1. a new certificate by http-01 ----------------------------------------------------
-pebble_provider "127.0.0.1:$HTTP" | provider pebble
+acme_provider pebble "127.0.0.1:$HTTP"
 ok_out out certctl -q define web --provider pebble --dns web.example.com
 ok_out out certctl -q trust add "$ROOT"
 clean
@@ -360,7 +344,7 @@ fsck_clean
 # name never validated: at least that one must be validated, and fails.
 ok_out out certctl -q define web --dns web.example.com --dns www.web.example.com
 read -r BADPORT <<<"$(free_ports 1)"
-pebble_provider "127.0.0.1:$BADPORT" | provider pebble
+acme_provider pebble "127.0.0.1:$BADPORT"
 stored_before=$(ls certs/web)
 n0=$(commits)
 acme_fail "challenge http-01 for (www\\.)?web\\.example\\.com failed" certctl acquire web
@@ -398,7 +382,7 @@ expect_fail 1 "already open" certctl acquire web
 assert_contains "$FAIL_MSG" "$R3" "message of a second acquisition"
 assert_unchanged
 # The port put right, --resume completes the same request with its key.
-pebble_provider "127.0.0.1:$HTTP" | provider pebble
+acme_provider pebble "127.0.0.1:$HTTP"
 n0=$(commits)
 ok_out out certctl acquire web --resume
 C3=$(cat certs/web/current)
