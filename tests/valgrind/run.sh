@@ -25,7 +25,8 @@ exec valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=de
 WRAP
 chmod +x "$wrapper"
 if [ $# -eq 0 ]; then
-	set -- t0001 t0002 t0003 t0004 t0005 t0006 t0007 t0008 t0011 t0012 t0014 t0016 t0019 t0025
+	set -- t0001 t0002 t0003 t0004 t0005 t0006 t0007 t0010 t0011 t0012 t0013 t0014 t0015 t0016 \
+		t0018 t0019 t0022 t0023 t0025 t0027 t0029
 fi
 CERTCTL=$wrapper CERTCTL_TEST_TIMEOUT=${CERTCTL_TEST_TIMEOUT:-3600} "$top/tests/cli/run.sh" "$@"
 rc=$?
