@@ -181,8 +181,9 @@ static int lazy_get_by_subject(X509_LOOKUP *lookup, X509_LOOKUP_TYPE type, const
 {
 	lazy_bundle *b = X509_LOOKUP_get_method_data(lookup);
 	X509_STORE *store = X509_LOOKUP_get_store(lookup);
-	X509 *first = NULL;
-	int ok;
+	X509_OBJECT *o;
+	X509 *x;
+	int found = 0, ok;
 
 	if (type != X509_LU_X509 || !b || !name)
 		return 0;
@@ -191,27 +192,30 @@ static int lazy_get_by_subject(X509_LOOKUP *lookup, X509_LOOKUP_TYPE type, const
 	for (size_t i = 0; i < b->count; i++) {
 		lazy_entry *e = &b->entries[i];
 		const unsigned char *p = e->der;
-		X509 *x;
 
 		if (X509_NAME_cmp(e->subject, name) != 0)
 			continue;
-		x = e->aux ? d2i_X509_AUX(NULL, &p, e->len) : d2i_X509(NULL, &p, e->len);
-		if (!x)
+		found = 1;
+		if (e->added)
 			continue;
-		if (!e->added) {
+		e->added = 1;
+		x = e->aux ? d2i_X509_AUX(NULL, &p, e->len) : d2i_X509(NULL, &p, e->len);
+		if (x)
 			X509_STORE_add_cert(store, x); /* already there: fine */
-			e->added = 1;
-		}
-		if (!first)
-			first = x;
-		else
-			X509_free(x);
+		X509_free(x);
 	}
 	ERR_clear_error();
-	if (!first)
+	if (!found)
 		return 0;
-	ok = X509_OBJECT_set1_X509(ret, first);
-	X509_free(first);
+	/* `ret` borrows the store's reference, as with OpenSSL's own lookups:
+	 * the caller takes a reference of its own. */
+	X509_STORE_lock(store);
+	o = X509_OBJECT_retrieve_by_subject(X509_STORE_get0_objects(store), X509_LU_X509, name);
+	x = o ? X509_OBJECT_get0_X509(o) : NULL;
+	ok = x && X509_OBJECT_set1_X509(ret, x);
+	if (ok)
+		X509_free(x); /* the reference set1 took */
+	X509_STORE_unlock(store);
 	return ok;
 }
 
