@@ -85,8 +85,9 @@ static int due(cc_repo *repo, const cc_definition *def, time_t now, time_t *when
 	return *when <= now;
 }
 
-/* Acquire: returns 1 with a new current certificate, 0 when waiting, < 0. */
-static int acquire(cc_repo *repo, const cc_definition *def, cc_renew_result *r)
+/* Acquire: returns 1 with a new current certificate, 0 when waiting, 2 when
+ * another run acquired it meanwhile, < 0. */
+static int acquire(cc_repo *repo, const cc_definition *def, int force, cc_renew_result *r)
 {
 	cc_request *req = NULL;
 	cc_cert *cert = NULL;
@@ -104,6 +105,18 @@ static int acquire(cc_repo *repo, const cc_definition *def, cc_renew_result *r)
 		opts.reuse_key = def->reuse_key;
 		if ((rc = cc_txn_begin(&txn, repo, "acquire")) < 0)
 			goto done;
+		/* Another run (a second monitor) may have acquired it while this
+		 * one waited for the lock: due is decided again under the lock. */
+		if (!force) {
+			time_t when;
+			int has_current, still = due(repo, def, time(NULL), &when, &has_current);
+
+			if (still <= 0) {
+				cc_txn_abort(txn);
+				rc = still < 0 ? still : 2;
+				goto done;
+			}
+		}
 		if ((rc = cc_acquire_start(txn, def, &opts, &req)) < 0) {
 			cc_txn_abort(txn);
 			goto done;
@@ -265,12 +278,17 @@ int cc_renew(cc_repo *repo, const char *name, const cc_renew_options *opts, cc_r
 		rc = 0;
 		goto done;
 	}
-	if ((rc = acquire(repo, def, r)) < 0) {
+	if ((rc = acquire(repo, def, opts && opts->force, r)) < 0) {
 		set_result(r, CC_RENEW_FAILED, "%s", cc_error_last());
 		goto done;
 	}
 	if (rc == 0)
 		goto done; /* waiting for a manual CA */
+	if (rc == 2) {
+		set_result(r, CC_RENEW_NOT_DUE, "acquired meanwhile by another run");
+		rc = 0;
+		goto done;
+	}
 	set_result(r, CC_RENEW_RENEWED, "certificate %s is current", r->cert);
 	if ((rc = deploy_auto(repo, def, r, 0, &deployed)) < 0) {
 		set_result(r, CC_RENEW_FAILED, "certificate %s is current, but %s (the next run "
