@@ -303,11 +303,14 @@ int cmd_check(int argc, char **argv)
 
 			snprintf(ep, sizeof(ep), strchr(r->host, ':') ? "[%s]:%u" : "%s:%u", r->host,
 				 r->port);
-			printf("%-8s %-24s %-28s %s\n", cc_status_name(r->status),
-			       r->definition ? r->definition : "-", ep, r->summary ? r->summary : "");
-			for (size_t k = 0; cli.verbose && k < r->nfindings; k++)
-				printf("         %-8s %-28s %s\n", cc_status_name(r->findings[k].status),
-				       r->findings[k].rule, r->findings[k].message);
+			cli_paint(stdout, cc_status_name(r->status), 8);
+			printf(" %-24s %-28s %s\n", r->definition ? r->definition : "-", ep,
+			       r->summary ? r->summary : "");
+			for (size_t k = 0; cli.verbose && k < r->nfindings; k++) {
+				printf("         ");
+				cli_paint(stdout, cc_status_name(r->findings[k].status), 8);
+				printf(" %-28s %s\n", r->findings[k].rule, r->findings[k].message);
+			}
 		}
 	}
 	rc = exit_of(worst);

@@ -108,6 +108,13 @@ struct cli_verb {
 int cli_dispatch(const char *command, const struct cli_verb *verbs, size_t count, int argc,
 		 char **argv);
 
+/*
+ * Print `word` left-aligned in `width` columns, coloured by what it says
+ * (OK, WARNING, CRITICAL, UNKNOWN, error, warning) when colour is on for
+ * `stream` (--color, NO_COLOR, the color setting; a terminal by default).
+ */
+void cli_paint(FILE *stream, const char *word, int width);
+
 /* The closest of `candidates` (NULL-terminated) to `word`, or NULL. */
 const char *cli_suggest(const char *word, const char *const *candidates);
 
@@ -139,5 +146,6 @@ int cmd_monitor(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_discover(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 #endif

@@ -17,19 +17,28 @@ static void progress(size_t done, size_t total, void *payload)
 		fprintf(stderr, "\n");
 }
 
-static long long conf_duration(cc_repo *repo, const char *key, long long fallback)
-{
-	const char *v = repo ? cc_repo_config_get(repo, key) : NULL;
-	long long d;
+/* An option not given. */
+#define UNSET ((unsigned long)-1)
 
-	return v && cc_duration_parse(&d, v) == 0 && d > 0 ? d : fallback;
+/* An option's value, or its setting's when the option was not given. */
+static int option_or_setting(unsigned long *value, const cc_repo *repo, const char *key)
+{
+	unsigned long long v;
+	int rc;
+
+	if (*value != UNSET)
+		return 0;
+	if ((rc = cc_setting_uint(&v, repo, key)) < 0)
+		return rc;
+	*value = (unsigned long)v;
+	return 0;
 }
 
 int cmd_discover(int argc, char **argv)
 {
 	const char *ports_arg = NULL, *html = NULL;
 	cc_strlist excludes = CC_STRLIST_INIT, specs = CC_STRLIST_INIT;
-	unsigned long concurrency = 256, rate = 2000, timeout = 3;
+	unsigned long concurrency = UNSET, rate = UNSET, timeout = UNSET;
 	int force = 0, no_record = 0, json = 0, first, rc;
 	cc_repo *repo = NULL;
 	cc_scan_host *hosts = NULL;
@@ -38,15 +47,15 @@ int cmd_discover(int argc, char **argv)
 	const unsigned *defports;
 	cc_discovery *d = NULL;
 	cc_discover_options opts = CC_DISCOVER_OPTIONS_INIT;
-	size_t max = 65536;
+	unsigned long long max = 0;
 	const struct cli_opt options[] = {
 		OPT_STR('p', "ports", &ports_arg, "LIST", "ports, e.g. 443,8443,9000-9010 (default: "
 			"the usual TLS and STARTTLS ports)"),
 		OPT_MULTI(0, "exclude", &excludes, "TARGET", "leave out an address or range "
 			  "(repeatable; @FILE reads a list)"),
-		OPT_NUM(0, "concurrency", &concurrency, "N", "probes at once (default 256)"),
-		OPT_NUM(0, "rate", &rate, "R", "new connections a second at most (default 2000)"),
-		OPT_NUM(0, "timeout", &timeout, "SECONDS", "time limit per probe (default 3)"),
+		OPT_NUM(0, "concurrency", &concurrency, "N", "probes at once (default: discover.concurrency, 256)"),
+		OPT_NUM(0, "rate", &rate, "R", "new connections a second at most (default: discover.rate, 2000)"),
+		OPT_NUM(0, "timeout", &timeout, "SECONDS", "time limit per probe (default: discover.timeout, 3)"),
 		OPT_BOOL(0, "force", &force, "scan more addresses than discover.max_addresses"),
 		OPT_BOOL(0, "no-record", &no_record, "do not store the report in the repository"),
 		OPT_BOOL(0, "json", &json, "print the report as JSON"),
@@ -64,8 +73,9 @@ int cmd_discover(int argc, char **argv)
 		rc = cli_usage_error("discover", "give a TARGET: a name, an address or a range");
 		goto done;
 	}
-	if (!concurrency || concurrency > 10000 || !rate || rate > 100000 || !timeout ||
-	    timeout > 60) {
+	if ((concurrency != UNSET && (!concurrency || concurrency > 10000)) ||
+	    (rate != UNSET && (!rate || rate > 100000)) ||
+	    (timeout != UNSET && (!timeout || timeout > 60))) {
 		rc = cli_usage_error("discover", "--concurrency 1 to 10000, --rate 1 to 100000, "
 				     "--timeout 1 to 60");
 		goto done;
@@ -77,15 +87,19 @@ int cmd_discover(int argc, char **argv)
 		repo = NULL;
 		cc_error_clear();
 	}
-	if (repo) {
-		const char *m = cc_repo_config_get(repo, "discover.max_addresses");
-
-		if (m && atol(m) > 0)
-			max = (size_t)atol(m);
+	/* Options beat the discover.* settings (certctl-config(1)). */
+	if (cc_setting_uint(&max, repo, "discover.max_addresses") < 0 ||
+	    option_or_setting(&concurrency, repo, "discover.concurrency") < 0 ||
+	    option_or_setting(&rate, repo, "discover.rate") < 0 ||
+	    option_or_setting(&timeout, repo, "discover.timeout") < 0 ||
+	    cc_setting_duration(&opts.warning, repo, "discover.warning") < 0 ||
+	    cc_setting_duration(&opts.critical, repo, "discover.critical") < 0) {
+		rc = cli_lib_error();
+		goto done;
 	}
 	for (int i = first; i < argc; i++)
 		cc_strlist_add(&specs, argv[i]);
-	if (cc_scan_targets(&specs, &excludes, max, force, &hosts, &nhosts) < 0) {
+	if (cc_scan_targets(&specs, &excludes, (size_t)max, force, &hosts, &nhosts) < 0) {
 		rc = cli_lib_error();
 		goto done;
 	}
@@ -101,8 +115,6 @@ int cmd_discover(int argc, char **argv)
 	opts.concurrency = (unsigned)concurrency;
 	opts.rate = (double)rate;
 	opts.timeout_ms = (long)timeout * 1000;
-	opts.warning = conf_duration(repo, "discover.warning", 30 * 86400LL);
-	opts.critical = conf_duration(repo, "discover.critical", 7 * 86400LL);
 	if (isatty(2) && !cli.quiet && !json)
 		opts.progress = progress;
 	if (cc_discover(repo, hosts, nhosts, defports, nports, &opts, &d) < 0) {
@@ -141,7 +153,8 @@ int cmd_discover(int argc, char **argv)
 				if (r->findings[k].status != CC_STATUS_OK)
 					used += (size_t)snprintf(rules + used, sizeof(rules) - used, "%s%s",
 								 used ? "," : "", r->findings[k].rule);
-			printf("%-8s %-36s %5lld %-30s %s%s%s\n", cc_status_name(r->status), ep,
+			cli_paint(stdout, cc_status_name(r->status), 8);
+			printf(" %-36s %5lld %-30s %s%s%s\n", ep,
 			       r->seconds_left / 86400, r->subject ? r->subject : "-",
 			       rules[0] ? rules : "-", d->managed[i] ? "  managed by " : "",
 			       d->managed[i] ? d->managed[i] : "");

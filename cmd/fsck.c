@@ -27,10 +27,11 @@ static int print_problem(const cc_fsck_problem *p, void *payload)
 		size_t len = strlen(p->path);
 
 		/* Messages that start with the file's own position need no prefix. */
+		cli_paint(stdout, level, 0);
 		if (!strncmp(p->message, p->path, len) && p->message[len] == ':')
-			printf("%s: %s\n", level, p->message);
+			printf(": %s\n", p->message);
 		else
-			printf("%s: %s: %s\n", level, p->path, p->message);
+			printf(": %s: %s\n", p->path, p->message);
 	}
 	return 0;
 }

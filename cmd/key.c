@@ -180,9 +180,16 @@ static int key_generate(int argc, char **argv)
 		return cli_usage_error("key generate", "unexpected argument '%s'", argv[first]);
 	if ((rc = cli_open_repo(&repo)))
 		return rc;
-	if (!spec_text)
-		spec_text = cc_repo_config_get(repo, "defaults.key");
-	if (cc_key_spec_parse(&spec, spec_text ? spec_text : "ecdsa:P-256") < 0 ||
+	if (!spec_text) {
+		cc_setting st;
+
+		if (cc_setting_get(&st, repo, "defaults.key") < 0) {
+			rc = cli_lib_error();
+			goto done;
+		}
+		spec_text = st.value;
+	}
+	if (cc_key_spec_parse(&spec, spec_text) < 0 ||
 	    cc_repo_unlock(repo) < 0 || cc_key_generate(&key, &spec) < 0) {
 		rc = cli_lib_error();
 		goto done;

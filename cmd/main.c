@@ -39,6 +39,7 @@ static const struct cmd_spec commands[] = {
 	{ "trust", cmd_trust, "manage the trusted CA sets certificates are verified against" },
 	{ "log", cmd_log, "show the history of the repository or of one definition" },
 	{ "fsck", cmd_fsck, "check the repository for damage, leaked keys and interruptions" },
+	{ "config", cmd_config, "show the settings in effect and where each comes from" },
 	{ "help", cmd_help, "show the manual page of a command" },
 	{ "version", cmd_version, "print the version" },
 };
@@ -46,13 +47,18 @@ static const struct cmd_spec commands[] = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: certctl [-C DIR] [-q] [-v] [--version] [--help] COMMAND [ARGS]\n\n"
+		"usage: certctl [-C DIR] [-c KEY=VALUE] [--color[=WHEN]] [-q] [-v] [--version] "
+		"[--help]\n               COMMAND [ARGS]\n\n"
 		"Manage the life of TLS server certificates in a git repository.\n\n"
 		"commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].description);
 	fprintf(out, "\nglobal options:\n"
 		     "  -C DIR         use the repository in DIR (also $CERTCTL_DIR)\n"
+		     "  -c KEY=VALUE   a setting for this run, over the environment and the\n"
+		     "                 configuration files (certctl config list)\n"
+		     "  --color[=WHEN] colour: auto (on a terminal), always, never;\n"
+		     "                 --no-color is never (NO_COLOR=1 in the environment too)\n"
 		     "  -q, --quiet    print only errors and requested data\n"
 		     "  -v, --verbose  print more detail\n"
 		     "  --version      print the version\n"
@@ -130,6 +136,21 @@ int main(int argc, char **argv)
 			cli.repo_dir = argv[i];
 		} else if (!strncmp(a, "-C", 2)) {
 			cli.repo_dir = a + 2;
+		} else if (!strcmp(a, "-c") || (!strncmp(a, "-c", 2) && a[2])) {
+			const char *assignment = a[2] ? a + 2 : (++i < argc ? argv[i] : NULL);
+
+			if (!assignment)
+				return cli_usage_error(NULL, "option '-c' needs KEY=VALUE");
+			if (cc_settings_override(assignment) < 0)
+				return cli_usage_error(NULL, "%s", cc_error_last());
+		} else if (!strncmp(a, "--color", 7) && (!a[7] || a[7] == '=')) {
+			char assignment[64];
+
+			snprintf(assignment, sizeof(assignment), "color=%s", a[7] ? a + 8 : "always");
+			if (cc_settings_override(assignment) < 0)
+				return cli_usage_error(NULL, "%s", cc_error_last());
+		} else if (!strcmp(a, "--no-color")) {
+			cc_settings_override("color=never");
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			cli.quiet = 1;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {

@@ -80,49 +80,9 @@ int cli_print_json(cc_json *json)
 	return EXIT_OK;
 }
 
-/* Edits between two words, a swap of neighbours counting as one (OSA). */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), d[65][65];
-
-	if (la > 64 || lb > 64)
-		return 99;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			size_t v = d[i - 1][j - 1] + cost;
-
-			if (d[i - 1][j] + 1 < v)
-				v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	}
-	return d[la][lb];
-}
-
 const char *cli_suggest(const char *word, const char *const *candidates)
 {
-	const char *best = NULL;
-	size_t best_d = 3; /* more than two edits is no longer a typo */
-
-	for (size_t i = 0; candidates[i]; i++) {
-		size_t d = edit_distance(word, candidates[i]);
-
-		if (d < best_d || (d == best_d && !best && strncmp(word, candidates[i], 3) == 0)) {
-			best = candidates[i];
-			best_d = d;
-		}
-	}
-	return best;
+	return cc_suggest(word, candidates);
 }
 
 static void print_help(const struct cli_opt *opts, const char *usage, const char *summary)
@@ -399,4 +359,51 @@ int cli_dispatch(const char *command, const struct cli_verb *verbs, size_t count
 	if (hint)
 		return cli_usage_error(command, "unknown verb '%s'; did you mean '%s'?", argv[1], hint);
 	return cli_usage_error(command, "unknown verb '%s'", argv[1]);
+}
+
+/*
+ * Whether to colour what goes to `stream`: -c color / --color and
+ * CERTCTL_COLOR decide when given; else NO_COLOR (no-color.org) turns
+ * colour off; else the user configuration's color, "auto" meaning a
+ * terminal that is not dumb.
+ */
+static int use_color(FILE *stream)
+{
+	cc_setting st;
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (cc_setting_get(&st, NULL, "color") < 0) {
+		cc_error_clear();
+		return 0;
+	}
+	if (st.layer < CC_SETTING_ENVIRONMENT && no_color && *no_color)
+		return 0;
+	if (!strcmp(st.value, "always"))
+		return 1;
+	if (!strcmp(st.value, "never"))
+		return 0;
+	return isatty(fileno(stream)) && term && *term && strcmp(term, "dumb") != 0;
+}
+
+void cli_paint(FILE *stream, const char *word, int width)
+{
+	static int color = -1;
+	const char *code = NULL;
+
+	if (color < 0)
+		color = use_color(stream);
+	if (color) {
+		if (!strcmp(word, "OK"))
+			code = "32";
+		else if (!strcmp(word, "WARNING") || !strcmp(word, "warning"))
+			code = "33";
+		else if (!strcmp(word, "CRITICAL") || !strcmp(word, "error"))
+			code = "1;31";
+		else if (!strcmp(word, "UNKNOWN"))
+			code = "35";
+	}
+	if (code)
+		fprintf(stream, "\033[%sm%-*s\033[m", code, width, word);
+	else
+		fprintf(stream, "%-*s", width, word);
 }

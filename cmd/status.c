@@ -73,11 +73,11 @@ int cmd_status(int argc, char **argv)
 				 s->deploy_failed ? "!" : "");
 		if (s->request_state)
 			snprintf(acq, sizeof(acq), "%s", s->request_state);
-		printf("%-28s %-11s %-17s %6s %-17s %-16s %-7s %s%s%s\n", s->definition,
+		printf("%-28s %-11s %-17s %6s %-17s %-16s %-7s ", s->definition,
 		       !strcmp(s->mode, "monitor") ? "monitor" : s->process,
-		       s->current ? s->current : "-", days, s->next ? s->next : "-", acq, deploy,
-		       s->check_status ? s->check_status : "-", s->check_summary ? ": " : "",
-		       s->check_summary ? s->check_summary : "");
+		       s->current ? s->current : "-", days, s->next ? s->next : "-", acq, deploy);
+		cli_paint(stdout, s->check_status ? s->check_status : "-", 0);
+		printf("%s%s\n", s->check_summary ? ": " : "", s->check_summary ? s->check_summary : "");
 	}
 done:
 	cc_def_status_list_free(list, n);

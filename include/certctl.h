@@ -11,6 +11,7 @@
 #include "certctl/util.h"
 #include "certctl/node.h"
 #include "certctl/repo.h"
+#include "certctl/settings.h"
 #include "certctl/txn.h"
 #include "certctl/key.h"
 #include "certctl/cert.h"

@@ -202,22 +202,10 @@ void cc_definition_free(cc_definition *def)
 	free(def);
 }
 
-/* A default duration from the configuration, or the built-in one. */
-static long long config_duration(const cc_repo *repo, const char *path, long long fallback)
-{
-	const char *text = repo ? cc_repo_config_get(repo, path) : NULL;
-	long long v;
-
-	if (text && cc_duration_parse(&v, text) == 0)
-		return v;
-	cc_error_clear();
-	return fallback;
-}
-
 int cc_definition_new(cc_definition **out, const cc_repo *repo, const char *name)
 {
 	cc_definition *def = NULL;
-	const char *text;
+	cc_setting st;
 	int rc;
 
 	*out = NULL;
@@ -228,27 +216,26 @@ int cc_definition_new(cc_definition **out, const cc_repo *repo, const char *name
 		free(def);
 		return cc_error_set(CC_ERROR, "out of memory");
 	}
-	def->key.type = CC_KEY_ECDSA;
-	def->key.bits = 256;
-	text = repo ? cc_repo_config_get(repo, "defaults.key") : NULL;
-	if (text && (cc_key_spec_parse(&def->key, text) < 0 || cc_key_spec_check(&def->key) < 0)) {
-		def->key.type = CC_KEY_ECDSA;
-		def->key.bits = 256;
-		cc_error_clear();
+	/* The defaults.* settings (certctl-config(1)). */
+	if ((rc = cc_setting_get(&st, repo, "defaults.key")) < 0 ||
+	    (rc = cc_key_spec_parse(&def->key, st.value)) < 0 ||
+	    (rc = cc_setting_get(&st, repo, "defaults.provider")) < 0)
+		goto fail;
+	if (!(def->provider = strdup(st.value))) {
+		rc = cc_error_set(CC_ERROR, "out of memory");
+		goto fail;
 	}
-	text = repo ? cc_repo_config_get(repo, "defaults.provider") : NULL;
-	def->provider = strdup(text ? text : "builtin");
-	def->validity = config_duration(repo, "defaults.validity", 90 * 86400LL);
-	def->renew_before = config_duration(repo, "defaults.renew_before", 30 * 86400LL);
-	def->warning = config_duration(repo, "defaults.warning", 30 * 86400LL);
-	def->critical = config_duration(repo, "defaults.critical", 7 * 86400LL);
+	if ((rc = cc_setting_duration(&def->validity, repo, "defaults.validity")) < 0 ||
+	    (rc = cc_setting_duration(&def->renew_before, repo, "defaults.renew_before")) < 0 ||
+	    (rc = cc_setting_duration(&def->warning, repo, "defaults.warning")) < 0 ||
+	    (rc = cc_setting_duration(&def->critical, repo, "defaults.critical")) < 0)
+		goto fail;
 	def->monitor = 1;
-	if (!def->provider) {
-		cc_definition_free(def);
-		return cc_error_set(CC_ERROR, "out of memory");
-	}
 	*out = def;
 	return 0;
+fail:
+	cc_definition_free(def);
+	return rc;
 }
 
 /* Schema readers: each takes the node of one field. */

@@ -27,18 +27,26 @@ void cc_trust_info_dispose(cc_trust_info *info)
 const char *cc_trust_default(cc_repo *repo, char out[129])
 {
 	cc_buf text = CC_BUF_INIT;
-	const char *conf;
+	cc_setting st;
+	int have = cc_setting_get(&st, repo, "defaults.trust_set") == 0;
 
 	snprintf(out, 129, "default");
-	if (repo && cc_repo_read(repo, "trust/default", &text) == 0 && text.size) {
+	/*
+	 * The command line and the environment beat the repository's choice
+	 * (`certctl trust default` writes trust/default), which beats the
+	 * configuration's defaults.trust_set.
+	 */
+	if (have && st.layer >= CC_SETTING_ENVIRONMENT) {
+		snprintf(out, 129, "%s", st.value);
+	} else if (repo && cc_repo_read(repo, "trust/default", &text) == 0 && text.size) {
 		size_t n = strcspn(text.ptr, "\r\n");
 
 		if (n && n < 129) {
 			memcpy(out, text.ptr, n);
 			out[n] = '\0';
 		}
-	} else if (repo && (conf = cc_repo_config_get(repo, "defaults.trust_set")) && *conf) {
-		snprintf(out, 129, "%s", conf);
+	} else if (have) {
+		snprintf(out, 129, "%s", st.value);
 	}
 	cc_error_clear();
 	cc_buf_dispose(&text);

@@ -61,22 +61,25 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static long lock_timeout_ms(const cc_repo *repo)
+/* The lock timeout setting (certctl-config(1)) in milliseconds. */
+static int lock_timeout_ms(const cc_repo *repo, long *ms)
 {
-	const char *env = getenv("CERTCTL_LOCK_TIMEOUT");
-	const char *conf = cc_repo_config_get(repo, "lock.timeout");
+	cc_setting st;
 	long long secs;
+	char *end = NULL;
+	double v;
+	int rc;
 
-	if (env && *env) {
-		char *end = NULL;
-		double v = strtod(env, &end);
-
-		if (end != env && *end == '\0' && v >= 0 && v < 86400)
-			return (long)(v * 1000);
-	}
-	if (conf && cc_duration_parse(&secs, conf) == 0 && secs < 86400)
-		return (long)secs * 1000;
-	return 10000;
+	*ms = 10000;
+	if ((rc = cc_setting_get(&st, repo, "lock.timeout")) < 0)
+		return rc;
+	/* A plain number is seconds, fractions allowed (tests wait 0.2 s). */
+	v = strtod(st.value, &end);
+	if (end != st.value && *end == '\0')
+		*ms = (long)(v * 1000);
+	else if (cc_duration_parse(&secs, st.value) == 0)
+		*ms = (long)secs * 1000;
+	return 0;
 }
 
 static int state_path(cc_buf *out, const cc_repo *repo, const char *name)
@@ -99,11 +102,14 @@ static int lock_take(cc_repo *repo, int *out_fd)
 {
 	cc_buf path = CC_BUF_INIT;
 	char holder[256], host[128] = "";
-	long timeout = lock_timeout_ms(repo);
-	double deadline = now_seconds() + timeout / 1000.0;
+	long timeout;
+	double deadline;
 	int fd = -1, rc = 0;
 
 	*out_fd = -1;
+	if ((rc = lock_timeout_ms(repo, &timeout)) < 0)
+		return rc;
+	deadline = now_seconds() + timeout / 1000.0;
 	if ((rc = state_path(&path, repo, "lock")) < 0)
 		goto done;
 	fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -349,9 +355,13 @@ static void remove_own_git_locks(cc_repo *repo, long long since)
 static int wait_git_locks(cc_repo *repo)
 {
 	cc_buf index_lock = CC_BUF_INIT, ref_lock = CC_BUF_INIT;
-	double deadline = now_seconds() + lock_timeout_ms(repo) / 1000.0;
+	double deadline;
+	long timeout;
 	int rc;
 
+	if ((rc = lock_timeout_ms(repo, &timeout)) < 0)
+		return rc;
+	deadline = now_seconds() + timeout / 1000.0;
 	if ((rc = cc_repo_git_lock_paths(repo, &index_lock, &ref_lock)) < 0)
 		goto done;
 	for (unsigned attempt = 0;; attempt++) {

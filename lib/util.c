@@ -341,3 +341,48 @@ void cc_html_escape(cc_buf *out, const char *s)
 		default: cc_buf_putc(out, *s);
 		}
 }
+
+/* Edits between two words, a swap of neighbours counting as one (OSA). */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[65][65];
+
+	if (la > 64 || lb > 64)
+		return 99;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t v = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+const char *cc_suggest(const char *word, const char *const *candidates)
+{
+	const char *best = NULL;
+	size_t best_d = 3; /* more than two edits is no longer a typo */
+
+	for (size_t i = 0; candidates[i]; i++) {
+		size_t d = edit_distance(word, candidates[i]);
+
+		if (d < best_d || (d == best_d && !best && strncmp(word, candidates[i], 3) == 0)) {
+			best = candidates[i];
+			best_d = d;
+		}
+	}
+	return best;
+}

@@ -55,4 +55,10 @@ void cc_time_now_rfc3339(char out[32]);
 /* Lower-case hex of `len` bytes into `out` (2*len+1 bytes). */
 void cc_hex(char *out, const unsigned char *data, size_t len);
 
+/*
+ * The candidate (NULL-terminated list) nearest to `word` within two edits
+ * (a swap of neighbours is one), for "did you mean"; NULL when none is.
+ */
+const char *cc_suggest(const char *word, const char *const *candidates);
+
 #endif
