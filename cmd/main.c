@@ -80,30 +80,58 @@ int cmd_version(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Manual pages that are not commands: certctl help repository. */
+static const char *const topics[][2] = {
+	{ "repository", "5" },
+	{ "definition", "5" },
+	{ "json", "7" },
+};
+
 int cmd_help(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = { OPT_DONE() };
+	const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
+	const size_t ntopics = sizeof(topics) / sizeof(topics[0]);
+	const char *section = "1";
 	char page[128];
-	int first, rc;
+	int first, rc, command = -1;
 
-	if ((rc = cli_parse(argc, argv, opts, "certctl help [COMMAND]",
-			    "Show the manual page of certctl or of one command.", &first)))
+	if ((rc = cli_parse(argc, argv, opts, "certctl help [COMMAND | repository | definition | json]",
+			    "Show the manual page of certctl, of one command, or of the repository "
+			    "format, definitions and JSON output.", &first)))
 		return rc;
+	if (argc - first > 1)
+		return cli_usage_error("help", "give one COMMAND or topic");
 	if (first >= argc) {
 		snprintf(page, sizeof(page), "certctl");
 	} else {
-		size_t i;
+		const char *names[sizeof(commands) / sizeof(commands[0]) +
+				  sizeof(topics) / sizeof(topics[0]) + 1];
+		size_t n = 0;
 
-		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		for (size_t i = 0; i < ncommands; i++) {
 			if (!strcmp(commands[i].name, argv[first]))
-				break;
-		if (i == sizeof(commands) / sizeof(commands[0]))
-			return cli_usage_error("help", "unknown command '%s'", argv[first]);
+				command = (int)i;
+			names[n++] = commands[i].name;
+		}
+		for (size_t i = 0; i < ntopics; i++) {
+			if (!strcmp(topics[i][0], argv[first]))
+				section = topics[i][1];
+			names[n++] = topics[i][0];
+		}
+		names[n] = NULL;
+		if (command < 0 && !strcmp(section, "1")) {
+			const char *hint = cli_suggest(argv[first], names);
+
+			return hint ? cli_usage_error("help", "no manual for '%s'; did you mean '%s'?",
+						      argv[first], hint)
+				    : cli_usage_error("help", "no manual for '%s'", argv[first]);
+		}
 		snprintf(page, sizeof(page), "certctl-%s", argv[first]);
 	}
 	/* The manual when man can show it, else the built-in help. */
-	if (isatty(STDOUT_FILENO) && access("/usr/bin/man", X_OK) == 0) {
-		char *man_argv[] = { "man", page, NULL };
+	if (access("/usr/bin/man", X_OK) == 0 && (isatty(STDOUT_FILENO) || command < 0)) {
+		char *man_argv[] = { "man", (char *)section, page, NULL };
 
 		fflush(stdout);
 		execv("/usr/bin/man", man_argv);
@@ -112,14 +140,14 @@ int cmd_help(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
+	if (command < 0)
+		return cli_error("the manual page %s(%s) needs man(1), which is not installed",
+				 page, section);
 	{
 		char *help_argv[] = { argv[first], "--help", NULL };
 
-		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-			if (!strcmp(commands[i].name, argv[first]))
-				return commands[i].fn(2, help_argv);
+		return commands[command].fn(2, help_argv);
 	}
-	return EXIT_FAIL;
 }
 
 int main(int argc, char **argv)

@@ -31,7 +31,7 @@ for c in $cmds; do
 done
 
 # Commands with verbs document every verb's options in their page too.
-for c in key ca; do
+for c in key ca config; do
 	verbs=$(certctl "$c" --help | awk '/^verbs:/ {on=1; next} on && /^  [a-z]/ {print $1} on && /^$/ {on=0}')
 	assert_ne "" "$verbs" "verbs listed by certctl $c --help"
 	plain=$(sed -e 's/\\-/-/g' -e 's/\\%//g' -e 's/\\f[BIRP]//g' "$top/man/certctl-$c.1")
@@ -74,6 +74,16 @@ assert_file "$dest/opt/certctl/share/bash-completion/completions/certctl"
 assert_file "$dest/opt/certctl/share/zsh/vendor-completions/_certctl"
 ok_out out "$dest/opt/certctl/bin/certctl" --version
 assert_match "$out" '^certctl [0-9]+\.[0-9]+\.[0-9]+$' "installed certctl --version"
+# certctl help: topics through man, unknown names with the nearest one.
+if command -v man >/dev/null 2>&1; then
+	MANPATH="$dest/opt/certctl/share/man" MANWIDTH=80 ok_out out certctl help repository
+	assert_contains "$out" "CERTCTL-REPOSITORY" "certctl help repository"
+	MANPATH="$dest/opt/certctl/share/man" MANWIDTH=80 ok_out out certctl help definition
+	assert_contains "$out" "CERTCTL-DEFINITION" "certctl help definition"
+fi
+expect_fail 64 "^certctl: no manual for 'confg'; did you mean 'config'\?\$" certctl help confg
+expect_fail 64 "^certctl: no manual for 'repostory'; did you mean 'repository'\?\$" certctl help repostory
+expect_fail 64 "^certctl: 'confg' is not a certctl command; did you mean 'config'\?\$" certctl confg
 bash -n "$dest/opt/certctl/share/bash-completion/completions/certctl" ||
 	fail "the bash completion does not parse"
 _count
