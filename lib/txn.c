@@ -38,6 +38,9 @@ struct cc_txn {
 	size_t *pending;       /* indexes changed since the last checkpoint */
 	size_t npending, pending_alloc;
 	cc_buf trailers;
+	/* The directory of the last file written: the next file usually goes
+	 * beside it (cert.pem, chain.pem, ...), and needs no mkdir. */
+	cc_buf last_dir;
 	/* The commits made so far (checkpoints) on top of HEAD as it was. */
 	git_oid head, head_tree, tip, tip_tree;
 	int has_head, has_tip;
@@ -642,6 +645,7 @@ int cc_txn_write(cc_txn *txn, const char *relpath, const void *data, size_t len,
 	cc_buf path = CC_BUF_INIT;
 	txn_update *u;
 	git_oid oid;
+	size_t dirlen;
 	int rc;
 
 	if ((rc = cc_repo_path(txn->repo, relpath, &path)) < 0)
@@ -656,8 +660,15 @@ int cc_txn_write(cc_txn *txn, const char *relpath, const void *data, size_t len,
 	}
 	u->blob = oid;
 	u->removed = 0;
-	if ((rc = cc_fs_mkdir_parents(path.ptr, strncmp(relpath, "keys/", 5) == 0 ? 0700 : 0755)) < 0)
-		goto done;
+	dirlen = (size_t)(strrchr(path.ptr, '/') - path.ptr);
+	if (txn->last_dir.size != dirlen || memcmp(txn->last_dir.ptr, path.ptr, dirlen)) {
+		if ((rc = cc_fs_mkdir_parents(path.ptr,
+					      strncmp(relpath, "keys/", 5) == 0 ? 0700 : 0755)) < 0)
+			goto done;
+		cc_buf_clear(&txn->last_dir);
+		if ((rc = cc_buf_put(&txn->last_dir, path.ptr, dirlen)) < 0)
+			goto done;
+	}
 	rc = cc_fs_write_atomic_nosync(path.ptr, data, len, mode);
 done:
 	cc_buf_dispose(&path);
@@ -740,6 +751,7 @@ static void txn_free(cc_txn *txn)
 	free(txn->pending);
 	free(txn->operation);
 	cc_buf_dispose(&txn->trailers);
+	cc_buf_dispose(&txn->last_dir);
 	free(txn);
 }
 
@@ -887,6 +899,8 @@ int cc_txn_rollback_pending(cc_txn *txn)
 
 	if (base && git_tree_lookup(&tree, git, base) < 0)
 		return cc_error_git(CC_EIO, "cannot read the last commit's tree");
+	/* Restoring may remove directories the pending writes made. */
+	cc_buf_clear(&txn->last_dir);
 	for (size_t i = 0; i < txn->npending && rc == 0; i++) {
 		txn_update *u = &txn->updates[txn->pending[i]];
 
