@@ -30,7 +30,7 @@ SANFLAGS :=
 endif
 
 CC ?= cc
-PKGS := libgit2 yaml-0.1 libcurl openssl jansson zlib
+PKGS := libgit2 yaml-0.1 libcurl openssl jansson zlib libpsl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 CHECK_CFLAGS = $(shell pkg-config --cflags check)

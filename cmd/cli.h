@@ -147,5 +147,6 @@ int cmd_notify(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_discover(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

@@ -27,6 +27,7 @@ static const struct cmd_spec commands[] = {
 	{ "requests", cmd_requests, "list acquisition requests" },
 	{ "check", cmd_check, "check what servers present (monitoring-plugin exit codes)" },
 	{ "monitor", cmd_monitor, "check everything monitored, renew and deploy what is due (cron)" },
+	{ "verify", cmd_verify, "verify a certificate file or a server's chain, rule by rule" },
 	{ "discover", cmd_discover, "scan networks for TLS servers and judge their certificates" },
 	{ "status", cmd_status, "every definition at a glance: certificates, renewals, deployments, checks" },
 	{ "notify", cmd_notify, "send a test notification (e-mail, webhook)" },

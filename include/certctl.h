@@ -30,5 +30,6 @@
 #include "certctl/notify.h"
 #include "certctl/status.h"
 #include "certctl/discover.h"
+#include "certctl/verify.h"
 
 #endif

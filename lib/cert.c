@@ -27,7 +27,7 @@ struct cc_cert {
 /* A chain or bundle with more certificates than this is refused. */
 #define CERT_LIST_MAX 1000
 
-static char *name_text(const X509_NAME *name)
+char *cc_name_text(const X509_NAME *name)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
 	char *data = NULL, *out = NULL;
@@ -88,8 +88,8 @@ int cc_cert_from_x509(cc_cert **out, X509 *x509)
 	if (!(bn = ASN1_INTEGER_to_BN(serial, NULL)) || !(hex = BN_bn2hex(bn)))
 		goto fail;
 	cert->serial = strdup(hex);
-	cert->subject = name_text(X509_get_subject_name(x509));
-	cert->issuer = name_text(X509_get_issuer_name(x509));
+	cert->subject = cc_name_text(X509_get_subject_name(x509));
+	cert->issuer = cc_name_text(X509_get_issuer_name(x509));
 	{
 		X509_NAME *name = X509_get_subject_name(x509);
 		int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
@@ -343,7 +343,7 @@ const char *cc_cert_issuer(const cc_cert *cert) { return cert->issuer; }
 const char *cc_cert_cn(const cc_cert *cert) { return cert->cn; }
 const char *cc_cert_key_fingerprint(const cc_cert *cert) { return cert->keyfp; }
 
-static time_t asn1_time(const ASN1_TIME *t)
+time_t cc_asn1_time(const ASN1_TIME *t)
 {
 	struct tm tm;
 
@@ -355,12 +355,12 @@ static time_t asn1_time(const ASN1_TIME *t)
 
 time_t cc_cert_not_before(const cc_cert *cert)
 {
-	return asn1_time(X509_get0_notBefore(cert->x509));
+	return cc_asn1_time(X509_get0_notBefore(cert->x509));
 }
 
 time_t cc_cert_not_after(const cc_cert *cert)
 {
-	return asn1_time(X509_get0_notAfter(cert->x509));
+	return cc_asn1_time(X509_get0_notAfter(cert->x509));
 }
 
 int cc_cert_is_ca(const cc_cert *cert)

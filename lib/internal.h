@@ -111,6 +111,10 @@ void cc_packbatch_hint(git_odb *odb, const git_oid *id, const git_oid *base);
 /* trust.c: the X509_STORE of trust set `set` (NULL: "default"); `count`
  * (optional) gets the number of sources loaded. */
 int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *count);
+/* The CA issuers URL of `x` (AIA), malloc'ed, or NULL. */
+char *cc_aia_ca_issuers(X509 *x);
+/* Fetch the certificates at an AIA URL (DER, PEM or PKCS#7), bounded. */
+int cc_aia_fetch(cc_cert ***out, size_t *n, const char *url);
 /* cc_verify_chain() with a store already built (many chains, one store). */
 int cc_verify_chain_store(X509_STORE *store, const char *set, const cc_cert *leaf,
 			  cc_cert *const *given, size_t ngiven, time_t at, cc_verify_result *result);
@@ -190,6 +194,10 @@ int cc_git_index_apply(git_repository *repo, const char *workdir, cc_git_change 
 #include <openssl/x509.h>
 int cc_cert_from_x509(cc_cert **out, X509 *x509); /* takes the reference */
 X509 *cc_cert_get0_x509(const cc_cert *cert);
+/* A name in RFC 2253 form, as certificates' subjects are shown; malloc'ed. */
+char *cc_name_text(const X509_NAME *name);
+/* An ASN.1 time as seconds since the epoch (0 when unreadable). */
+time_t cc_asn1_time(const ASN1_TIME *t);
 /* The certificates of a repository file (certstore.c); none for an empty file. */
 int cc_repo_read_certs(cc_cert ***out, size_t *count, cc_repo *repo, const char *rel);
 

@@ -495,15 +495,9 @@ done:
 
 static time_t rfc3339_parse(const char *text)
 {
-	struct tm tm;
+	time_t t;
 
-	memset(&tm, 0, sizeof(tm));
-	if (!text || sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-			    &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return timegm(&tm);
+	return text && cc_time_parse_rfc3339(&t, text) == 0 ? t : 0;
 }
 
 int cc_ca_crl(cc_txn *txn, cc_ca *ca, cc_buf *pem_out)

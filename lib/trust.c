@@ -422,8 +422,7 @@ int cc_trust_remove(cc_txn *txn, const char *set, const char *id)
 	return rc;
 }
 
-/* The CA issuers URL of `x` (AIA), malloc'ed, or NULL. */
-static char *aia_ca_issuers(X509 *x)
+char *cc_aia_ca_issuers(X509 *x)
 {
 	AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
 	char *url = NULL;
@@ -458,8 +457,7 @@ static char *tmp_issuer(X509 *x)
 	return text;
 }
 
-/* Fetch the certificates at an AIA URL (DER, PEM or PKCS#7), bounded. */
-static int fetch_issuer(cc_cert ***out, size_t *n, const char *url)
+int cc_aia_fetch(cc_cert ***out, size_t *n, const char *url)
 {
 	cc_http_request req = { 0 };
 	cc_http_response resp;
@@ -537,7 +535,7 @@ int cc_verify_chain_store(X509_STORE *store, const char *set, const cc_cert *lea
 		partial = X509_STORE_CTX_get0_chain(ctx);
 		top = partial && sk_X509_num(partial) ? sk_X509_value(partial, sk_X509_num(partial) - 1)
 						       : cc_cert_get0_x509(leaf);
-		url = aia_ca_issuers(top);
+		url = cc_aia_ca_issuers(top);
 		{
 			cc_cert *tmp = NULL;
 			char *subject = NULL;
@@ -555,7 +553,7 @@ int cc_verify_chain_store(X509_STORE *store, const char *set, const cc_cert *lea
 			break;
 		free(result->aia_url);
 		result->aia_url = url;
-		if (fetch_issuer(&fetched_all[round], &fetched_n[round], url) < 0) {
+		if (cc_aia_fetch(&fetched_all[round], &fetched_n[round], url) < 0) {
 			free(result->aia_error);
 			result->aia_error = strdup(cc_error_last());
 			cc_error_clear();

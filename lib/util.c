@@ -386,3 +386,21 @@ const char *cc_suggest(const char *word, const char *const *candidates)
 	}
 	return best;
 }
+
+int cc_time_parse_rfc3339(time_t *out, const char *text)
+{
+	struct tm tm;
+	int used = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6 || !used || text[used] ||
+	    tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return cc_error_set(CC_EINVALID, "'%s' is not a UTC time like 2026-11-24T10:00:00Z",
+				    text);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*out = timegm(&tm);
+	return 0;
+}

@@ -5,6 +5,7 @@
 #ifndef CERTCTL_UTIL_H
 #define CERTCTL_UTIL_H
 
+#include <time.h>
 #include "common.h"
 #include "buf.h"
 
@@ -48,6 +49,9 @@ int cc_email_valid(const char *text);
 int cc_uri_valid(const char *text);
 /* A two-letter ISO 3166 country code (upper case). */
 int cc_country_valid(const char *text);
+
+/* Parse RFC 3339 UTC ("2026-11-24T10:00:00Z").  CC_EINVALID. */
+int cc_time_parse_rfc3339(time_t *out, const char *text);
 
 /* Current time as RFC 3339 UTC ("2026-11-23T22:08:00Z"). */
 void cc_time_now_rfc3339(char out[32]);

@@ -1,0 +1,899 @@
+/*
+ * The verifier (include/certctl/verify.h).  OpenSSL builds and validates
+ * the path (RFC 5280, strict, CRLs); a verification callback keeps every
+ * error it reports instead of stopping at the first, so the report names
+ * each problem with its rule id.  The web-PKI rules OpenSSL leaves out are
+ * applied here to the path it built.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <libpsl.h>
+#include "internal.h"
+#include "certctl/verify.h"
+
+#define MAX_DEPTH 8        /* longest path built: leaf, 6 CAs, anchor */
+#define AIA_ROUNDS 4       /* missing issuers fetched, one level each */
+#define CRL_MAX (8 << 20)  /* bigger CRLs are refused */
+#define MAX_ROUNDS 8       /* verifications of one leaf, fetching between them */
+
+int cc_verify_policy_parse(cc_verify_policy *out, const char *text)
+{
+	if (text && !strcmp(text, "webpki"))
+		*out = CC_POLICY_WEBPKI;
+	else if (text && !strcmp(text, "rfc5280"))
+		*out = CC_POLICY_RFC5280;
+	else
+		return cc_error_set(CC_EINVALID, "unknown policy '%s' (webpki or rfc5280)",
+				    text ? text : "");
+	return 0;
+}
+
+const char *cc_verify_policy_name(cc_verify_policy policy)
+{
+	return policy == CC_POLICY_RFC5280 ? "rfc5280" : "webpki";
+}
+
+/* --- findings -------------------------------------------------------------- */
+
+typedef struct {
+	const cc_verify_options *opts;
+	cc_verify_report *report;
+	STACK_OF(X509_CRL) *crls;  /* every CRL at hand */
+	cc_strlist crl_tried;      /* distribution points fetched this run */
+	cc_strlist crl_failed;     /* "URL: why" of those that failed */
+	int oom;
+} verify_run;
+
+static void add(verify_run *run, const char *rule, cc_status status, int depth,
+		const char *fmt, ...) CC_PRINTF(5, 6);
+
+static void add(verify_run *run, const char *rule, cc_status status, int depth,
+		const char *fmt, ...)
+{
+	cc_verify_report *r = run->report;
+	cc_verify_finding *f;
+	char message[1024];
+	va_list ap;
+
+	/* One finding per rule and position: OpenSSL may say it twice. */
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (r->findings[i].depth == depth && !strcmp(r->findings[i].rule, rule))
+			return;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	if (!(f = realloc(r->findings, (r->nfindings + 1) * sizeof(*f)))) {
+		run->oom = 1;
+		return;
+	}
+	r->findings = f;
+	f = &r->findings[r->nfindings];
+	memset(f, 0, sizeof(*f));
+	f->rule = strdup(rule);
+	f->message = strdup(message);
+	f->status = status;
+	f->depth = depth;
+	if (!f->rule || !f->message) {
+		free(f->rule);
+		free(f->message);
+		run->oom = 1;
+		return;
+	}
+	r->nfindings++;
+}
+
+static void findings_clear(cc_verify_report *r)
+{
+	for (size_t i = 0; i < r->nfindings; i++) {
+		free(r->findings[i].rule);
+		free(r->findings[i].message);
+	}
+	free(r->findings);
+	r->findings = NULL;
+	r->nfindings = 0;
+}
+
+/* What to call the certificate at `depth` of a path of `len`. */
+static void who(char *out, size_t size, X509 *x, int depth, int len)
+{
+	char *name = depth ? cc_name_text(X509_get_subject_name(x)) : NULL;
+
+	if (depth == 0)
+		snprintf(out, size, "the certificate");
+	else if (depth == len - 1 && X509_self_signed(x, 0) == 1)
+		snprintf(out, size, "root %s", name ? name : "?");
+	else
+		snprintf(out, size, "intermediate %s", name ? name : "?");
+	free(name);
+}
+
+/* --- OpenSSL's verdicts, by rule ----------------------------------------------- */
+
+static const struct {
+	int error;
+	const char *rule;
+} openssl_rules[] = {
+	{ X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, "chain.untrusted" },
+	{ X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, "chain.untrusted" },
+	{ X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, "chain.untrusted" },
+	{ X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, "chain.untrusted" },
+	{ X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, "chain.untrusted" },
+	{ X509_V_ERR_CERT_UNTRUSTED, "chain.untrusted" },
+	{ X509_V_ERR_CERT_CHAIN_TOO_LONG, "chain.too-long" },
+	{ X509_V_ERR_CERT_SIGNATURE_FAILURE, "signature.invalid" },
+	{ X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE, "signature.invalid" },
+	{ X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY, "signature.invalid" },
+	{ X509_V_ERR_SIGNATURE_ALGORITHM_MISMATCH, "signature.invalid" },
+	{ X509_V_ERR_CERT_NOT_YET_VALID, "validity.not-yet-valid" },
+	{ X509_V_ERR_CERT_HAS_EXPIRED, "validity.expired" },
+	{ X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD, "validity.malformed" },
+	{ X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD, "validity.malformed" },
+	{ X509_V_ERR_INVALID_CA, "ca.basic-constraints" },
+	{ X509_V_ERR_PATH_LENGTH_EXCEEDED, "ca.path-length" },
+	{ X509_V_ERR_KEYUSAGE_NO_CERTSIGN, "ca.key-usage" },
+	{ X509_V_ERR_CA_BCONS_NOT_CRITICAL, "ca.basic-constraints" },
+	{ X509_V_ERR_CA_CERT_MISSING_KEY_USAGE, "ca.key-usage" },
+	{ X509_V_ERR_INVALID_PURPOSE, "eku.missing-serverauth" },
+	{ X509_V_ERR_PERMITTED_VIOLATION, "name.constraints" },
+	{ X509_V_ERR_EXCLUDED_VIOLATION, "name.constraints" },
+	{ X509_V_ERR_SUBTREE_MINMAX, "name.constraints" },
+	{ X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE, "name.constraints" },
+	{ X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX, "name.constraints" },
+	{ X509_V_ERR_UNSUPPORTED_NAME_SYNTAX, "name.constraints" },
+	{ X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION, "extension.unknown-critical" },
+	{ X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER, "extension.aki-missing" },
+	{ X509_V_ERR_MISSING_SUBJECT_KEY_IDENTIFIER, "extension.ski-missing" },
+	{ X509_V_ERR_AUTHORITY_KEY_IDENTIFIER_CRITICAL, "extension.malformed" },
+	{ X509_V_ERR_SUBJECT_KEY_IDENTIFIER_CRITICAL, "extension.malformed" },
+	{ X509_V_ERR_EMPTY_SUBJECT_ALT_NAME, "extension.malformed" },
+	{ X509_V_ERR_EMPTY_SUBJECT_SAN_NOT_CRITICAL, "extension.malformed" },
+	{ X509_V_ERR_ISSUER_NAME_EMPTY, "extension.malformed" },
+	{ X509_V_ERR_EC_KEY_EXPLICIT_PARAMS, "key.curve" },
+	{ X509_V_ERR_INVALID_EXTENSION, "extension.malformed" },
+	{ X509_V_ERR_INVALID_POLICY_EXTENSION, "policy.invalid" },
+	{ X509_V_ERR_NO_EXPLICIT_POLICY, "policy.invalid" },
+	{ X509_V_ERR_INVALID_NON_CA, "ca.basic-constraints" },
+	{ X509_V_ERR_CERT_REVOKED, "revocation.revoked" },
+	{ X509_V_ERR_UNABLE_TO_GET_CRL, "revocation.unavailable" },
+	{ X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER, "revocation.unavailable" },
+	{ X509_V_ERR_CRL_SIGNATURE_FAILURE, "revocation.crl-invalid" },
+	{ X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE, "revocation.crl-invalid" },
+	{ X509_V_ERR_CRL_NOT_YET_VALID, "revocation.crl-invalid" },
+	{ X509_V_ERR_CRL_HAS_EXPIRED, "revocation.crl-expired" },
+	{ X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD, "revocation.crl-invalid" },
+	{ X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD, "revocation.crl-invalid" },
+	{ X509_V_ERR_KEYUSAGE_NO_CRL_SIGN, "revocation.crl-invalid" },
+	{ X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION, "revocation.crl-invalid" },
+	{ X509_V_ERR_DIFFERENT_CRL_SCOPE, "revocation.crl-invalid" },
+	{ X509_V_ERR_CRL_PATH_VALIDATION_ERROR, "revocation.crl-invalid" },
+};
+
+static const char *rule_of_error(int err)
+{
+	for (size_t i = 0; i < sizeof(openssl_rules) / sizeof(openssl_rules[0]); i++)
+		if (openssl_rules[i].error == err)
+			return openssl_rules[i].rule;
+	return "chain.invalid";
+}
+
+static int crl_url(X509 *x, char *out, size_t size);
+
+/* The run of the verification in progress, for the callback. */
+static int run_index = -1;
+
+/* CRLReason (RFC 5280 5.3.1) by value. */
+static const char *const reasons[] = {
+	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+	"cessationOfOperation", "certificateHold", "7", "removeFromCRL", "privilegeWithdrawn",
+	"aACompromise",
+};
+
+/* The reason and date a CRL at hand gives for revoking `x`, into `out`. */
+static void revocation_details(verify_run *run, X509 *x, char *out, size_t size)
+{
+	*out = '\0';
+	for (int i = 0; i < sk_X509_CRL_num(run->crls); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(run->crls, i);
+		X509_REVOKED *rev = NULL;
+		ASN1_ENUMERATED *reason;
+		char when[32] = "?";
+		long code = -1;
+		struct tm tm;
+
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) ||
+		    X509_CRL_get0_by_cert(crl, &rev, x) != 1 || !rev)
+			continue;
+		if (ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(rev), &tm) == 1)
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		reason = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
+		if (reason)
+			code = ASN1_ENUMERATED_get(reason);
+		ASN1_ENUMERATED_free(reason);
+		snprintf(out, size, " on %s, reason %s", when,
+			 code >= 0 && code < (long)(sizeof(reasons) / sizeof(reasons[0]))
+				 ? reasons[code] : "not given");
+		return;
+	}
+}
+
+/* Keep every error OpenSSL finds and go on, so that the report has all. */
+static int keep_going(int ok, X509_STORE_CTX *ctx)
+{
+	verify_run *run = X509_STORE_CTX_get_ex_data(ctx, run_index);
+	int err = X509_STORE_CTX_get_error(ctx), depth = X509_STORE_CTX_get_error_depth(ctx);
+	X509 *x = X509_STORE_CTX_get_current_cert(ctx);
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+	const char *rule;
+	char what[300], details[160] = "";
+	cc_status status = CC_STATUS_CRITICAL;
+
+	if (ok || !run)
+		return ok;
+	rule = rule_of_error(err);
+	who(what, sizeof(what), x ? x : sk_X509_value(chain, 0), depth,
+	    chain ? sk_X509_num(chain) : 1);
+	if (err == X509_V_ERR_UNABLE_TO_GET_CRL) {
+		char url[1024];
+
+		/* A trust anchor is trusted as it is (RFC 5280 6.1). */
+		if (x && chain && depth == sk_X509_num(chain) - 1 && X509_self_signed(x, 0) == 1)
+			return 1;
+		if (!crl_url(x, url, sizeof(url))) {
+			/* Nothing to ask: the CA publishes no CRL for it. */
+			if (run->opts->revocation == CC_REVOCATION_SOFT) {
+				add(run, "revocation.unchecked", CC_STATUS_OK, depth,
+				    "%s names no CRL distribution point, and no CRL of its "
+				    "issuer is at hand", what);
+				return 1;
+			}
+			add(run, rule, status, depth, "no CRL at hand for %s, which names no "
+			    "CRL distribution point", what);
+			return 1;
+		}
+		/* Soft-fail: unknown is a warning unless the policy says hard. */
+		if (run->opts->revocation == CC_REVOCATION_SOFT)
+			status = CC_STATUS_WARNING;
+		for (size_t i = 0; i < run->crl_failed.count; i++)
+			if (!strncmp(run->crl_failed.items[i], url, strlen(url)))
+				snprintf(details, sizeof(details), ": %s", run->crl_failed.items[i]);
+		add(run, rule, status, depth, "no usable CRL for %s from %s%s", what, url,
+		    details[0] ? details + strlen(url) + 2 : run->opts->no_fetch ?
+		    " (fetching is off)" : "");
+		return 1;
+	}
+	if (err == X509_V_ERR_CERT_REVOKED && x)
+		revocation_details(run, x, details, sizeof(details));
+	if (err == X509_V_ERR_CERT_HAS_EXPIRED && x) {
+		char when[32];
+
+		cc_time_rfc3339(cc_asn1_time(X509_get0_notAfter(x)), when);
+		snprintf(details, sizeof(details), " (%s)", when);
+	}
+	add(run, rule, status, depth, "%s: %s%s", what, X509_verify_cert_error_string(err),
+	    details);
+	return 1;
+}
+
+/* --- CRLs -------------------------------------------------------------------- */
+
+/* Every CRL in `data` (PEM, one or more, or DER) onto `crls`; *n counts them. */
+static int crl_parse_into(STACK_OF(X509_CRL) *crls, const void *data, size_t len, int *n)
+{
+	BIO *bio;
+	X509_CRL *crl;
+
+	*n = 0;
+	if (len > CRL_MAX || !(bio = BIO_new_mem_buf(data, (int)len)))
+		return cc_error_set(CC_EINVALID, "CRL too large");
+	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL))) {
+		if (!sk_X509_CRL_push(crls, crl)) {
+			X509_CRL_free(crl);
+			break;
+		}
+		(*n)++;
+	}
+	BIO_free(bio);
+	if (!*n) {
+		const unsigned char *p = data;
+
+		if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) && sk_X509_CRL_push(crls, crl))
+			(*n)++;
+		else
+			X509_CRL_free(crl);
+	}
+	ERR_clear_error();
+	return 0;
+}
+
+static int crl_add_file(verify_run *run, const char *path)
+{
+	cc_buf data = CC_BUF_INIT;
+	int rc, n = 0;
+
+	if ((rc = cc_fs_read(&data, path, CRL_MAX)) < 0) {
+		cc_buf_dispose(&data);
+		return rc;
+	}
+	rc = crl_parse_into(run->crls, data.ptr, data.size, &n);
+	cc_buf_dispose(&data);
+	if (rc < 0 || n == 0)
+		return cc_error_set(CC_EINVALID, "%s: not a CRL (PEM or DER)", path);
+	return 0;
+}
+
+/* The CRLs of the repository's CAs (ca/NAME/crl.pem). */
+static void crl_add_repository(verify_run *run, cc_repo *repo)
+{
+	cc_strlist names = CC_STRLIST_INIT;
+
+	if (!repo || cc_ca_names(repo, &names) < 0) {
+		cc_error_clear();
+		return;
+	}
+	for (size_t i = 0; i < names.count; i++) {
+		cc_buf rel = CC_BUF_INIT, data = CC_BUF_INIT;
+		int n = 0;
+
+		if (cc_buf_printf(&rel, "ca/%s/crl.pem", names.items[i]) == 0 &&
+		    cc_repo_read(repo, rel.ptr, &data) == 0)
+			crl_parse_into(run->crls, data.ptr, data.size, &n);
+		cc_error_clear();
+		cc_buf_dispose(&rel);
+		cc_buf_dispose(&data);
+	}
+	cc_strlist_dispose(&names);
+}
+
+/* The first http(s) distribution point URL of `x` into `out`; 0 if none. */
+static int crl_url(X509 *x, char *out, size_t size)
+{
+	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+	int found = 0;
+
+	for (int k = 0; k < sk_DIST_POINT_num(dps) && !found; k++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, k);
+
+		if (!dp->distpoint || dp->distpoint->type != 0)
+			continue;
+		for (int j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname) && !found;
+		     j++) {
+			GENERAL_NAME *gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, j);
+			int len;
+
+			if (gn->type != GEN_URI)
+				continue;
+			len = ASN1_STRING_length(gn->d.uniformResourceIdentifier);
+			if (len <= 0 || (size_t)len >= size)
+				continue;
+			snprintf(out, size, "%.*s", len,
+				 (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier));
+			found = !strncmp(out, "http://", 7) || !strncmp(out, "https://", 8);
+		}
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	return found;
+}
+
+/*
+ * Fetch the CRLs the path's certificates name (their first http(s)
+ * distribution point each), each URL once a run; the number fetched or
+ * failed, so that the caller knows whether to verify again.
+ */
+static int crl_fetch(verify_run *run, STACK_OF(X509) *path)
+{
+	int tried = 0;
+
+	for (int i = 0; i < sk_X509_num(path); i++) {
+		cc_http_request req = { 0 };
+		cc_http_response resp;
+		char url[1024], why[1200] = "";
+		int n = 0;
+
+		if (!crl_url(sk_X509_value(path, i), url, sizeof(url)) ||
+		    cc_strlist_contains(&run->crl_tried, url))
+			continue;
+		cc_strlist_add(&run->crl_tried, url);
+		tried++;
+		req.url = url;
+		req.allow_http = 1; /* CRLs are signed, and served over plain HTTP */
+		req.follow_redirects = 1;
+		req.timeout_ms = 10000;
+		req.max_body = CRL_MAX;
+		if (cc_http_do(&req, &resp) < 0) {
+			snprintf(why, sizeof(why), "%s: %s", url, cc_error_last());
+		} else {
+			if (resp.status != 200)
+				snprintf(why, sizeof(why), "%s: HTTP status %ld", url, resp.status);
+			else if (crl_parse_into(run->crls, resp.body.ptr, resp.body.size, &n) < 0 ||
+				 !n)
+				snprintf(why, sizeof(why), "%s: not a CRL", url);
+			cc_http_response_dispose(&resp);
+		}
+		if (why[0])
+			cc_strlist_add(&run->crl_failed, why);
+		cc_error_clear();
+	}
+	return tried;
+}
+
+/* --- the web-PKI rules ----------------------------------------------------------- */
+
+static int has_eku(X509 *x, int nid, int *present)
+{
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	int found = 0;
+
+	*present = eku != NULL;
+	for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku); i++) {
+		int n = OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i));
+
+		if (n == nid || n == NID_anyExtendedKeyUsage)
+			found = 1;
+	}
+	EXTENDED_KEY_USAGE_free(eku);
+	return found;
+}
+
+static void rule_names(verify_run *run, X509 *leaf)
+{
+	GENERAL_NAMES *sans = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+	const char *host = run->opts->host;
+	psl_ctx_t *psl = NULL;
+	int nsans = 0;
+
+	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
+		GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+		char name[256];
+		const char *star;
+
+		if (gn->type == GEN_IPADD) {
+			nsans++;
+			continue;
+		}
+		if (gn->type != GEN_DNS || ASN1_STRING_length(gn->d.dNSName) >= (int)sizeof(name))
+			continue;
+		nsans++;
+		snprintf(name, sizeof(name), "%.*s", ASN1_STRING_length(gn->d.dNSName),
+			 ASN1_STRING_get0_data(gn->d.dNSName));
+		if (!(star = strchr(name, '*')))
+			continue;
+		if (star != name || name[1] != '.' || strchr(name + 1, '*')) {
+			add(run, "name.wildcard-position", CC_STATUS_CRITICAL, 0,
+			    "the name %s has a wildcard that is not the whole leftmost label", name);
+			continue;
+		}
+		if (!psl)
+			psl = psl_latest(NULL);
+		if (!psl)
+			psl = (psl_ctx_t *)psl_builtin();
+		if (psl && psl_is_public_suffix(psl, name + 2))
+			add(run, "name.wildcard-public-suffix", CC_STATUS_CRITICAL, 0,
+			    "the name %s is a wildcard directly under the public suffix %s", name,
+			    name + 2);
+	}
+	if (psl && psl != psl_builtin())
+		psl_free(psl);
+	if (!nsans)
+		add(run, "name.cn-only", CC_STATUS_CRITICAL, 0,
+		    "the certificate has no DNS name or address in subjectAltName (the "
+		    "common name is not used for names)");
+	if (host && *host) {
+		int ok;
+
+		if (cc_ip_valid(host))
+			ok = X509_check_ip_asc(leaf, host, 0) == 1;
+		else
+			ok = X509_check_host(leaf, host, 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
+				X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+		if (!ok && !nsans)
+			; /* name.cn-only says it */
+		else if (!ok)
+			add(run, "name.mismatch", CC_STATUS_CRITICAL, 0,
+			    "the certificate is not for %s", host);
+	}
+	GENERAL_NAMES_free(sans);
+}
+
+static void rule_key_and_signature(verify_run *run, X509 *x, int depth, int len)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+	int bits = pk ? EVP_PKEY_get_bits(pk) : 0, nid = 0, pknid = 0;
+	char what[300];
+
+	ERR_clear_error();
+	who(what, sizeof(what), x, depth, len);
+	if (pk) {
+		switch (EVP_PKEY_get_base_id(pk)) {
+		case EVP_PKEY_RSA:
+			if (bits < 2048)
+				add(run, "key.rsa-too-small", CC_STATUS_CRITICAL, depth,
+				    "%s has an RSA key of %d bits (at least 2048)", what, bits);
+			break;
+		case EVP_PKEY_DSA:
+			add(run, "key.dsa", CC_STATUS_CRITICAL, depth, "%s has a DSA key", what);
+			break;
+		case EVP_PKEY_EC: {
+			char group[64] = "";
+
+			EVP_PKEY_get_group_name(pk, group, sizeof(group), NULL);
+			if (strcmp(group, "prime256v1") && strcmp(group, "secp384r1") &&
+			    strcmp(group, "secp521r1"))
+				add(run, "key.curve", CC_STATUS_CRITICAL, depth,
+				    "%s has a key on curve %s (P-256, P-384 or P-521 only)", what,
+				    *group ? group : "?");
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	/* A root's signature on itself is not what makes it trusted. */
+	if (depth == len - 1 && depth > 0 && X509_self_signed(x, 0) == 1)
+		return;
+	if (X509_get_signature_info(x, &nid, &pknid, NULL, NULL) == 1 &&
+	    (nid == NID_sha1 || nid == NID_md5 || nid == NID_md5_sha1 || nid == NID_md2 ||
+	     nid == NID_md4))
+		add(run, nid == NID_sha1 ? "signature.sha1" : "signature.md5", CC_STATUS_CRITICAL,
+		    depth, "%s is signed with %s", what, OBJ_nid2sn(nid));
+}
+
+static void rule_ca(verify_run *run, X509 *x, int depth, int len)
+{
+	BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
+	int crit = X509_get_ext_by_NID(x, NID_basic_constraints, -1);
+	uint32_t ku = X509_get_key_usage(x);
+	char what[300];
+	int present;
+
+	who(what, sizeof(what), x, depth, len);
+	if (!bc || !bc->ca || crit < 0 || !X509_EXTENSION_get_critical(X509_get_ext(x, crit)))
+		add(run, "ca.basic-constraints", CC_STATUS_CRITICAL, depth,
+		    "%s lacks a critical basicConstraints extension with cA true", what);
+	BASIC_CONSTRAINTS_free(bc);
+	if (!(X509_get_extension_flags(x) & EXFLAG_KUSAGE) || !(ku & KU_KEY_CERT_SIGN))
+		add(run, "ca.key-usage", CC_STATUS_CRITICAL, depth,
+		    "%s lacks keyUsage keyCertSign", what);
+	if (!X509_get0_subject_key_id(x))
+		add(run, "extension.ski-missing", CC_STATUS_CRITICAL, depth,
+		    "%s has no subjectKeyIdentifier", what);
+	if (depth < len - 1 && !has_eku(x, NID_server_auth, &present) && present)
+		add(run, "eku.intermediate-no-serverauth", CC_STATUS_CRITICAL, depth,
+		    "%s limits its extended key usage and leaves out serverAuth", what);
+}
+
+static void rule_webpki(verify_run *run, STACK_OF(X509) *path)
+{
+	int len = sk_X509_num(path), present;
+	X509 *leaf = sk_X509_value(path, 0);
+
+	rule_names(run, leaf);
+	if (!has_eku(leaf, NID_server_auth, &present))
+		add(run, "eku.missing-serverauth", CC_STATUS_CRITICAL, 0,
+		    present ? "the certificate's extended key usage leaves out serverAuth"
+			    : "the certificate has no extended key usage (serverAuth needed)");
+	for (int i = 0; i < len; i++) {
+		X509 *x = sk_X509_value(path, i);
+
+		rule_key_and_signature(run, x, i, len);
+		if (i > 0)
+			rule_ca(run, x, i, len);
+		if (!(i == len - 1 && X509_self_signed(x, 0) == 1) && !X509_get0_authority_key_id(x)) {
+			char what[300];
+
+			who(what, sizeof(what), x, i, len);
+			add(run, "extension.aki-missing", CC_STATUS_CRITICAL, i,
+			    "%s has no authorityKeyIdentifier", what);
+		}
+	}
+}
+
+/* The expiry of every member of the path, by name. */
+static void rule_expiry(verify_run *run, STACK_OF(X509) *path, time_t now)
+{
+	const cc_verify_options *o = run->opts;
+	long long warning = o->warning ? o->warning : 30 * 86400LL;
+	long long critical = o->critical ? o->critical : 7 * 86400LL;
+	int len = sk_X509_num(path), soonest = -1;
+	long long soonest_left = 0;
+
+	for (int i = 0; i < len; i++) {
+		X509 *x = sk_X509_value(path, i);
+		long long left = (long long)(cc_asn1_time(X509_get0_notAfter(x)) - now);
+		char what[300], when[32];
+
+		who(what, sizeof(what), x, i, len);
+		cc_time_rfc3339(cc_asn1_time(X509_get0_notAfter(x)), when);
+		if (left < 0)
+			continue; /* validity.expired, from OpenSSL */
+		if (left < critical)
+			add(run, "validity.critical", CC_STATUS_CRITICAL, i,
+			    "%s expires in %lld days (%s)", what, left / 86400, when);
+		else if (left < warning)
+			add(run, "validity.warning", CC_STATUS_WARNING, i,
+			    "%s expires in %lld days (%s)", what, left / 86400, when);
+		if (soonest < 0 || left < soonest_left) {
+			soonest = i;
+			soonest_left = left;
+		}
+	}
+	if (soonest >= 0) {
+		char what[300];
+
+		who(what, sizeof(what), sk_X509_value(path, soonest), soonest, len);
+		add(run, "validity.ok", CC_STATUS_OK, -1, "the first to expire is %s, in %lld days",
+		    what, soonest_left / 86400);
+	}
+}
+
+/* --- the path ---------------------------------------------------------------- */
+
+/* Compare what was given with the path: missing, extra, out of order. */
+static void rule_given(verify_run *run, STACK_OF(X509) *path, const char *fetched_url)
+{
+	const cc_verify_options *o = run->opts;
+	int len = sk_X509_num(path), last_pos = 0;
+
+	for (size_t i = 0; i < o->nuntrusted; i++) {
+		X509 *g = cc_cert_get0_x509(o->untrusted[i]);
+		int pos = -1;
+
+		for (int k = 1; k < len && pos < 0; k++)
+			if (!X509_cmp(g, sk_X509_value(path, k)))
+				pos = k;
+		if (pos < 0) {
+			char *name = cc_name_text(X509_get_subject_name(g));
+
+			add(run, "chain.extra", CC_STATUS_WARNING, -1,
+			    "%s is sent but not part of the path", name ? name : "?");
+			free(name);
+		} else if (pos < last_pos) {
+			add(run, "chain.order", CC_STATUS_WARNING, -1,
+			    "the chain is sent out of order (each certificate should be "
+			    "followed by its issuer)");
+		} else {
+			last_pos = pos;
+		}
+	}
+	for (int k = 1; k < len; k++) {
+		X509 *x = sk_X509_value(path, k);
+		int given = 0;
+		char what[300];
+
+		if (k == len - 1)
+			break; /* the anchor need not be sent */
+		for (size_t i = 0; i < o->nuntrusted && !given; i++)
+			given = !X509_cmp(x, cc_cert_get0_x509(o->untrusted[i]));
+		if (given)
+			continue;
+		who(what, sizeof(what), x, k, len);
+		add(run, "chain.missing-intermediate", CC_STATUS_WARNING, k,
+		    "%s is not sent%s%s%s", what, fetched_url ? " (fetched from " : "",
+		    fetched_url ? fetched_url : "", fetched_url ? ")" : "");
+	}
+}
+
+static int store_for(X509_STORE **out, cc_repo *repo, const cc_verify_options *o)
+{
+	X509_STORE *store;
+	int rc;
+
+	if (!o->nanchors)
+		return cc_trust_store(out, repo, o->trust_set, NULL);
+	if (!(store = X509_STORE_new()))
+		return cc_error_set(CC_ERROR, "out of memory");
+	for (size_t i = 0; i < o->nanchors; i++)
+		if (X509_STORE_add_cert(store, cc_cert_get0_x509(o->anchors[i])) != 1) {
+			rc = cc_error_openssl(CC_ERROR, "cannot use a trust anchor");
+			X509_STORE_free(store);
+			return rc;
+		}
+	*out = store;
+	return 0;
+}
+
+int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
+	      cc_verify_report *report)
+{
+	verify_run run = { 0 };
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	cc_cert **fetched[AIA_ROUNDS] = { 0 };
+	size_t nfetched[AIA_ROUNDS] = { 0 };
+	char *fetched_url = NULL;
+	time_t now = opts->at ? opts->at : time(NULL);
+	int rc = 0, anchors_partial = 0, naia = 0;
+
+	memset(report, 0, sizeof(*report));
+	run.opts = opts;
+	run.report = report;
+	run.crls = sk_X509_CRL_new_null();
+	if (run_index < 0)
+		run_index = X509_STORE_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (!untrusted || !run.crls || run_index < 0) {
+		rc = cc_error_set(CC_ERROR, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < opts->nuntrusted; i++)
+		sk_X509_push(untrusted, cc_cert_get0_x509(opts->untrusted[i]));
+	for (size_t i = 0; i < opts->ncrl_files; i++)
+		if ((rc = crl_add_file(&run, opts->crl_files[i])) < 0)
+			goto done;
+	if (opts->revocation != CC_REVOCATION_OFF)
+		crl_add_repository(&run, repo);
+	if ((rc = store_for(&store, repo, opts)) < 0)
+		goto done;
+	/* An anchor that is not a root (a trust set may declare one). */
+	for (size_t i = 0; i < opts->nanchors; i++)
+		if (X509_self_signed(cc_cert_get0_x509(opts->anchors[i]), 0) != 1)
+			anchors_partial = 1;
+
+	for (int round = 0;; round++) {
+		X509_VERIFY_PARAM *param;
+		STACK_OF(X509) *path;
+		unsigned long flags = X509_V_FLAG_X509_STRICT;
+		int ok, err;
+
+		/* Path errors of an earlier round are not the answer. */
+		findings_clear(report);
+		X509_STORE_CTX_free(ctx);
+		if (!(ctx = X509_STORE_CTX_new()) ||
+		    X509_STORE_CTX_init(ctx, store, cc_cert_get0_x509(leaf), untrusted) != 1) {
+			rc = cc_error_openssl(CC_ERROR, "cannot set up verification");
+			goto done;
+		}
+		param = X509_STORE_CTX_get0_param(ctx);
+		if (anchors_partial)
+			flags |= X509_V_FLAG_PARTIAL_CHAIN;
+		if (opts->revocation != CC_REVOCATION_OFF)
+			flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+		X509_VERIFY_PARAM_set_flags(param, flags);
+		X509_VERIFY_PARAM_set_depth(param, MAX_DEPTH);
+		/* Key sizes and algorithms are rules of their own, named below. */
+		X509_VERIFY_PARAM_set_auth_level(param, 0);
+		X509_STORE_CTX_set_time(ctx, 0, now);
+		X509_STORE_CTX_set0_crls(ctx, run.crls);
+		X509_STORE_CTX_set_ex_data(ctx, run_index, &run);
+		X509_STORE_CTX_set_verify_cb(ctx, keep_going);
+		ok = X509_verify_cert(ctx);
+		err = X509_STORE_CTX_get_error(ctx);
+		path = X509_STORE_CTX_get0_chain(ctx);
+		(void)ok;
+		(void)err;
+		if (run.oom) {
+			rc = cc_error_set(CC_ERROR, "out of memory");
+			goto done;
+		}
+		/* Revocation needs the issuers' CRLs: fetch those the path names. */
+		if (opts->revocation != CC_REVOCATION_OFF && !opts->no_fetch && path &&
+		    round < MAX_ROUNDS && crl_fetch(&run, path) > 0)
+			continue;
+		/* A missing issuer: ask the top certificate's CA issuers URL. */
+		{
+			int untrusted_issuer = 0;
+			X509 *top = path && sk_X509_num(path) ?
+					    sk_X509_value(path, sk_X509_num(path) - 1) :
+					    cc_cert_get0_x509(leaf);
+			char *url;
+
+			for (size_t i = 0; i < report->nfindings; i++)
+				if (!strcmp(report->findings[i].rule, "chain.untrusted"))
+					untrusted_issuer = 1;
+			if (untrusted_issuer && !opts->no_fetch && round < MAX_ROUNDS && naia < AIA_ROUNDS &&
+			    X509_self_signed(top, 0) != 1 && (url = cc_aia_ca_issuers(top))) {
+				if (cc_aia_fetch(&fetched[naia], &nfetched[naia], url) == 0 &&
+				    nfetched[naia]) {
+					for (size_t i = 0; i < nfetched[naia]; i++)
+						sk_X509_push(untrusted,
+							     cc_cert_get0_x509(fetched[naia][i]));
+					report->fetched += nfetched[naia++];
+					free(fetched_url);
+					fetched_url = url;
+					continue;
+				}
+				add(&run, "chain.aia-fetch", CC_STATUS_WARNING, -1,
+				    "the missing issuer could not be fetched from %s: %s", url,
+				    cc_error_last());
+				cc_error_clear();
+				free(url);
+			}
+		}
+		if (path && sk_X509_num(path)) {
+			if (opts->policy == CC_POLICY_WEBPKI)
+				rule_webpki(&run, path);
+			rule_given(&run, path, fetched_url);
+			rule_expiry(&run, path, now);
+			report->path = calloc((size_t)sk_X509_num(path), sizeof(*report->path));
+			for (int i = 0; report->path && i < sk_X509_num(path); i++) {
+				X509 *x = sk_X509_value(path, i);
+
+				X509_up_ref(x);
+				if (cc_cert_from_x509(&report->path[report->path_len], x) == 0)
+					report->path_len++;
+			}
+			cc_error_clear();
+		}
+		break;
+	}
+	/*
+	 * Exceptions the options allow, then the verdict.  A revocation, a bad
+	 * signature or a path to nowhere is never an exception.
+	 */
+	report->verified = report->path_len > 0;
+	for (size_t i = 0; i < report->nfindings; i++) {
+		cc_verify_finding *f = &report->findings[i];
+
+		if (opts->allowed && f->status != CC_STATUS_OK &&
+		    cc_strlist_contains(opts->allowed, f->rule) &&
+		    strcmp(f->rule, "revocation.revoked") && strcmp(f->rule, "signature.invalid") &&
+		    strcmp(f->rule, "chain.untrusted")) {
+			f->allowed = 1;
+			f->status = CC_STATUS_OK;
+		}
+		if (f->status == CC_STATUS_CRITICAL)
+			report->verified = 0;
+		report->status = cc_status_worse(report->status, f->status);
+	}
+	if (report->verified)
+		add(&run, "chain.trusted", CC_STATUS_OK, -1, "the path to %s is valid (%s)",
+		    cc_cert_subject(report->path[report->path_len - 1]),
+		    cc_verify_policy_name(opts->policy));
+	if (run.oom)
+		rc = cc_error_set(CC_ERROR, "out of memory");
+done:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	sk_X509_free(untrusted);
+	sk_X509_CRL_pop_free(run.crls, X509_CRL_free);
+	cc_strlist_dispose(&run.crl_tried);
+	cc_strlist_dispose(&run.crl_failed);
+	for (int i = 0; i < AIA_ROUNDS; i++)
+		cc_cert_list_free(fetched[i], nfetched[i]);
+	free(fetched_url);
+	if (rc < 0)
+		cc_verify_report_dispose(report);
+	return rc;
+}
+
+void cc_verify_report_dispose(cc_verify_report *report)
+{
+	findings_clear(report);
+	cc_cert_list_free(report->path, report->path_len);
+	memset(report, 0, sizeof(*report));
+}
+
+cc_json *cc_verify_report_to_json(const cc_verify_report *report)
+{
+	cc_json *obj = cc_json_object(), *path = cc_json_array(), *findings = cc_json_array();
+
+	if (!obj || !path || !findings) {
+		cc_json_free(obj);
+		cc_json_free(path);
+		cc_json_free(findings);
+		return NULL;
+	}
+	cc_json_set_bool(obj, "verified", report->verified);
+	cc_json_set_str(obj, "status", cc_status_name(report->status));
+	for (size_t i = 0; i < report->path_len; i++)
+		cc_json_append(path, cc_cert_to_json(report->path[i]));
+	cc_json_set(obj, "path", path);
+	cc_json_set_int(obj, "fetched", (long long)report->fetched);
+	for (size_t i = 0; i < report->nfindings; i++) {
+		const cc_verify_finding *f = &report->findings[i];
+		cc_json *o = cc_json_object();
+
+		cc_json_set_str(o, "rule", f->rule);
+		cc_json_set_str(o, "status", cc_status_name(f->status));
+		cc_json_set_int(o, "depth", f->depth);
+		cc_json_set_bool(o, "allowed", f->allowed);
+		cc_json_set_str(o, "message", f->message);
+		cc_json_append(findings, o);
+	}
+	cc_json_set(obj, "findings", findings);
+	return obj;
+}
