@@ -9,7 +9,10 @@
 #   make torture    the long runs of the robustness tests: 200 SIGKILLs in a
 #                   mixed workload (t0026), the concurrency test (t0027)
 #                   with more processes and rounds
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (SYSTEMDUNITDIR=: the systemd
+#                   units as installed units, not examples)
+#   make deb        the Debian package, DEBDIR/certctl_VERSION_ARCH.deb
+#                   (scripts/deb/build.sh; DEBDIR=build/deb)
 #   make bench      benchmarks (figures and ratios, never pass/fail)
 #   make demo       the main job end to end on a throw-away repository
 
@@ -20,6 +23,9 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 EXAMPLEDIR ?= $(PREFIX)/share/doc/certctl/examples
+# Empty: the systemd units are examples (EXAMPLEDIR/systemd).
+SYSTEMDUNITDIR ?=
+DEBDIR ?= build/deb
 
 ifeq ($(SAN),1)
 O ?= build/asan
@@ -52,6 +58,7 @@ HEADERS := $(wildcard include/*.h include/certctl/*.h lib/*.h cmd/*.h)
 
 
 .PHONY: all check deps deps-build test test-unit test-cli test-asan install uninstall bench demo clean
+.PHONY: deb
 .PHONY: fuzz fuzz-short fuzz-build torture check-valgrind
 .DELETE_ON_ERROR:
 
@@ -121,8 +128,14 @@ install: $(O)/certctl
 	install -d $(DESTDIR)$(EXAMPLEDIR)/deploy/hooks
 	install -m 0644 contrib/deploy/README contrib/deploy/*.yaml $(DESTDIR)$(EXAMPLEDIR)/deploy/
 	install -m 0755 contrib/deploy/hooks/*.sh $(DESTDIR)$(EXAMPLEDIR)/deploy/hooks/
-	install -d $(DESTDIR)$(EXAMPLEDIR)/systemd $(DESTDIR)$(EXAMPLEDIR)/cron
+ifeq ($(SYSTEMDUNITDIR),)
+	install -d $(DESTDIR)$(EXAMPLEDIR)/systemd
 	install -m 0644 contrib/systemd/*.service contrib/systemd/*.timer $(DESTDIR)$(EXAMPLEDIR)/systemd/
+else
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0644 contrib/systemd/*.service contrib/systemd/*.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
+endif
+	install -d $(DESTDIR)$(EXAMPLEDIR)/cron
 	install -m 0644 contrib/cron/certctl $(DESTDIR)$(EXAMPLEDIR)/cron/
 	install -d $(DESTDIR)$(EXAMPLEDIR)/monitoring
 	install -m 0644 contrib/monitoring/* $(DESTDIR)$(EXAMPLEDIR)/monitoring/
@@ -130,8 +143,17 @@ install: $(O)/certctl
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/certctl $(DESTDIR)$(BASHCOMPDIR)/certctl $(DESTDIR)$(ZSHCOMPDIR)/_certctl
 	rm -rf $(DESTDIR)$(EXAMPLEDIR)
+	$(if $(SYSTEMDUNITDIR),cd contrib/systemd && for f in *.service *.timer; do \
+		rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/$$f; done)
 	cd man && for f in *.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$f; done
 	cd man && for f in *.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$f; done
+
+# The Debian package: certctl built again with Debian's build flags
+# (hardening) in build/deb/obj, installed under /usr into a staging tree,
+# packaged with dpkg-deb into DEBDIR.
+deb:
+	@scripts/deps.sh deb
+	MAKE='$(MAKE)' scripts/deb/build.sh $(VERSION) $(DEBDIR)
 
 bench:
 	@scripts/deps.sh all

@@ -1,20 +1,23 @@
 #!/bin/sh
-# Installs the Debian packages certctl needs to build and test, and, with
-# "bench", the other clients the benchmarks compare certctl with.
+# Installs the Debian packages certctl needs to build and test, with "deb"
+# what `make deb` needs too, and, with "bench", the other clients the
+# benchmarks compare certctl with.
 # A no-op when everything is present; needs root (apt-get) otherwise.
 set -eu
 
 build="gcc libc6-dev make pkg-config libssl-dev libgit2-dev libyaml-dev
 libcurl4-openssl-dev libjansson-dev zlib1g-dev libpsl-dev publicsuffix check"
-test="git openssl curl faketime clang libclang-rt-dev valgrind nginx pebble default-jre-headless openssh-server openssh-client python3-aiosmtpd"
+test="git openssl curl faketime clang libclang-rt-dev valgrind nginx pebble default-jre-headless openssh-server openssh-client python3-aiosmtpd dpkg-dev zsh"
+deb="dpkg-dev"
 bench="certbot hyperfine nmap"
 
 want=${1:-all}
 case "$want" in
 	build) pkgs=$build ;;
 	all) pkgs="$build $test" ;;
+	deb) pkgs="$build $deb" ;;
 	bench) pkgs=$bench ;;
-	*) echo "usage: $0 [build|all|bench]" >&2; exit 64 ;;
+	*) echo "usage: $0 [build|all|deb|bench]" >&2; exit 64 ;;
 esac
 
 missing=

@@ -1,48 +1,86 @@
 # bash completion for certctl(1)
 #
-# Completes commands, each command's options and their fixed values,
-# definition names (from "certctl list"), key ids (from "certctl key
-# list"), CA names (from "certctl ca list"), serial numbers (from
-# "certctl ca issued"), a definition's stored certificates (from "certctl
-# current DEF") and the CAs of a trust set (from "certctl trust list").  Install as /usr/share/bash-completion/completions/certctl, or
-# source it from ~/.bashrc.
+# The commands, their verbs and every option come from certctl's own help
+# (certctl --help, certctl CMD --help, certctl CMD VERB --help), parsed at
+# each completion: they follow the binary and cannot drift from it.  This
+# file adds what the help does not say: what each command's operands are
+# (_certctl_operand_kind) and the values of options (_certctl_value), files
+# for every option whose argument is a FILE.
+#
+# Names (definitions, CAs, a definition's targets and certificates, key ids,
+# trust sets, the CAs of a trust set, serial numbers) come from the
+# repository certctl would use itself (-C DIR, else $CERTCTL_DIR, else the
+# current directory and its parents), through certctl's read-only commands
+# with standard input closed and errors discarded: completion never prompts
+# and never prints anything.
+#
+# Install as /usr/share/bash-completion/completions/certctl (make install
+# does), or source it from ~/.bashrc.  Works with and without the
+# bash-completion package.
 
-# Options that take a value in the next word (or after "=").
-_certctl_valued="--from --clone --cn --org --ou --locality --state --country
-	--email --dns --ip --san-email --uri --key --key-id --provider --ca --profile
-	--product --validation --validity --renew-before --trust-set --mode
-	--process --check --sni --starttls --warning --critical --requester
-	--owner --notes --description -n --max-count -o --out --passphrase-file
-	--path-len --permit-dns --exclude-dns --permit-ip --exclude-ip --parent
-	--csr-out --crl-url --ocsp-url --issuer-url --policy --max-validity
-	--cert --format --reason --batch --p12-out --p12-passphrase-file
-	--csr-format --set --receive --name --alias --key-passphrase-file --from
-	--alpn --timeout --concurrency -p --ports --exclude --rate --html --select"
-
-# Whether option $1 takes a value.
-_certctl_is_valued()
+# certctl's help for "[COMMAND [VERB]]"; nothing when it has none.
+_certctl_help()
 {
-	local word
-	# --chain names a file for "ca install", "acquire" and "import", and
-	# is a flag for "ca export".
-	if [[ $1 == --chain ]]; then
-		[[ $command == acquire || $command == import ||
-			($command == ca && ${words[command_at + 1]} == install) ]]
-		return
-	fi
-	for word in $_certctl_valued; do
-		[[ $word == "$1" ]] && return 0
-	done
-	return 1
+	"$_certctl_bin" "$@" --help </dev/null 2>/dev/null
 }
 
-# certctl, on the repository given with -C if any, errors discarded.
+# The words of section $1 ("commands", "verbs") of the help text on stdin.
+_certctl_section()
+{
+	awk -v want="$1:" '$0 == want {on = 1; next} on && /^  [a-z]/ {print $1} on && /^$/ {on = 0}'
+}
+
+# The options of the help text on stdin, one line each: SHORT LONG ARG
+# REPEATABLE HELP ("-" for what an option does not have).  Option lines
+# start with "  -X, --long ARG" or "   --long ARG"; ARG is the word after
+# the name when one blank separates them and it does not start with a
+# lowercase letter (the help text does, after a wider gap).  The same
+# parser is in _certctl (zsh).
+_certctl_options()
+{
+	awk '
+	/^[^ ].*:$/ { heading = $0; next }
+	!/^   ?-/ { next }
+	{
+		line = $0
+		sub(/^ +/, "", line)
+		short = "-"; long = "-"; arg = "-"
+		if (line ~ /^-[A-Za-z0-9]/) {
+			short = substr(line, 1, 2)
+			line = substr(line, 3)
+			if (line ~ /^, /)
+				line = substr(line, 3)
+		}
+		if (line ~ /^--[A-Za-z0-9]/) {
+			match(line, /^--[A-Za-z0-9-]+/)
+			long = substr(line, 1, RLENGTH)
+			line = substr(line, RLENGTH + 1)
+		}
+		if (line ~ /^ [^ a-z]/) {
+			match(line, /^ [^ ]+/)
+			arg = substr(line, 2, RLENGTH - 1)
+			line = substr(line, RLENGTH + 1)
+		}
+		sub(/^ +/, "", line)
+		rep = (line ~ /repeatable/ || heading ~ /repeatable/) ? "*" : "-"
+		print short, long, arg, rep, line
+	}'
+}
+
+# The option names (short and long) of _certctl_options' lines on stdin.
+_certctl_option_names()
+{
+	awk '{if ($1 != "-") print $1; if ($2 != "-") print $2}'
+}
+
+# certctl on the repository given with -C, if any; stdin closed, errors
+# discarded.
 _certctl_run()
 {
 	if [[ -n $_certctl_dir ]]; then
-		certctl -C "$_certctl_dir" "$@" 2>/dev/null
+		"$_certctl_bin" -C "$_certctl_dir" "$@" </dev/null 2>/dev/null
 	else
-		certctl "$@" 2>/dev/null
+		"$_certctl_bin" "$@" </dev/null 2>/dev/null
 	fi
 }
 
@@ -56,21 +94,57 @@ _certctl_keys()
 	_certctl_run key list | awk '{print $1}'
 }
 
-# The targets of definition $1.
-_certctl_targets()
-{
-	_certctl_run show "${1%@*}" | awk '/^targets:/ {t = 1; next} /^[^ -]/ {t = 0}
-		t && /^ *- name: / {print $3}'
-}
-
 _certctl_cas()
 {
 	_certctl_run ca list | awk '{print $1}'
 }
 
+# "certctl trust sets" marks the default with "*".
+_certctl_trust_sets()
+{
+	_certctl_run trust sets | awk '{print ($1 == "*") ? $2 : $1}'
+}
+
+# The targets of definition $1 (DEF or DEF@PEER): the name of each item of
+# its "targets:" list in "certctl show".
+_certctl_targets()
+{
+	[[ -n $1 ]] || return 0
+	_certctl_run show "${1%@*}" | awk '/^targets:/ {t = 1; next} /^[^ -]/ {t = 0}
+		t && /^(- |  )name: / {v = $0; sub(/^.*name: */, "", v); gsub(/["\047]/, "", v); print v}'
+}
+
+# The top of the repository, found as certctl finds it (lib/repo.c): -C DIR,
+# else $CERTCTL_DIR, else the current directory; that directory or the
+# nearest parent with .certctl/config.yaml.
+_certctl_root()
+{
+	local dir=${_certctl_dir:-${CERTCTL_DIR:-.}}
+	dir=$(CDPATH='' cd -- "$dir" 2>/dev/null && pwd -P) || return 1
+	while [[ ! -f $dir/.certctl/config.yaml ]]; do
+		[[ $dir == /*/* ]] || return 1
+		dir=${dir%/*}
+	done
+	printf '%s\n' "$dir"
+}
+
+# The reports "certctl discover" kept (discovery/ID.yaml), for
+# "import --from-discovery [REPORT]".
+_certctl_reports()
+{
+	local top f
+	top=$(_certctl_root) || return 0
+	for f in "$top"/discovery/*.yaml; do
+		[[ -f $f ]] || continue
+		f=${f##*/}
+		echo "${f%.yaml}"
+	done
+}
+
 # The serial numbers of the certificates CA $1 issued and did not revoke.
 _certctl_serials()
 {
+	[[ -n $1 ]] || return 0
 	_certctl_run ca issued "$1" | awk '$2 == "valid" {print $1}'
 }
 
@@ -81,10 +155,14 @@ _certctl_cert_ids()
 	_certctl_run current "$1" | awk 'NR > 1 {print $NF}'
 }
 
-# The CAs stored in trust set $1 (default: default).
+# The CAs stored in trust set $1 (default: the default set).
 _certctl_trust_ids()
 {
-	_certctl_run trust list --set "${1:-default}" | awk 'NR > 1 {print $1}'
+	if [[ -n $1 ]]; then
+		_certctl_run trust list --set "$1"
+	else
+		_certctl_run trust list
+	fi | awk 'NR > 1 {print $1}'
 }
 
 # Add the words of $1 that start with $cur.
@@ -108,120 +186,121 @@ _certctl_files()
 	fi
 }
 
-# Complete the value of option $1.
-_certctl_value()
+_certctl_hosts()
+{
+	declare -F _known_hosts_real >/dev/null && _known_hosts_real -- "$cur"
+}
+
+# @FILE (a list of targets) for discover and --exclude.
+_certctl_at_file()
+{
+	[[ $cur == @* ]] || return 0
+	local at=$cur
+	cur=${cur#@}
+	compopt -o filenames 2>/dev/null
+	mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -P @ -- "$cur")
+	cur=$at
+}
+
+# The kind of operands of "COMMAND[ VERB]" ($1): what completes after the
+# options.  Every command and verb has an entry (t0031 checks), "none" for
+# those without operands, "new" for a name that does not exist yet.
+_certctl_operand_kind()
 {
 	case $1 in
-	--from)
-		if [[ $command == import ]]; then
-			# HOST:PORT of a TLS server: the known host names.
-			declare -F _known_hosts_real >/dev/null && _known_hosts_real -- "$cur"
-		else
-			_certctl_files
-			_certctl_words "-"
-		fi
+	show | rm | log | acquire | current | requests | revoke | deploy | export | define)
+		echo definition
 		;;
-	--clone)
-		_certctl_words "$(_certctl_definitions)"
+	issue | deployments) echo definitions ;;
+	check) echo check ;;
+	discover) echo discover ;;
+	import) echo import ;;
+	inspect | "trust add") echo files ;;
+	init) echo dir ;;
+	help) echo command ;;
+	"key show" | "key export") echo key ;;
+	"key import") echo file ;;
+	"ca install" | "ca show" | "ca export" | "ca default" | "ca crl" | "ca issued") echo ca ;;
+	"ca revoke") echo revoke ;;
+	"trust rm") echo trust-ca ;;
+	"trust default" | "trust delete") echo trust-set ;;
+	"ca init" | "ca import" | "trust create") echo new ;;
+	list | status | monitor | notify | fsck | version | "key list" | "key generate" | \
+		"key rotate-secret" | "ca list" | "trust list" | "trust merge" | "trust show" | \
+		"trust sets")
+		echo none
 		;;
-	--key-id)
-		_certctl_words "$(_certctl_keys)"
-		;;
-	--key)
-		if [[ $command == import ||
-			($command == ca && ${words[command_at + 1]} == import) ]]; then
-			_certctl_files
-		elif [[ $command == acquire ]]; then
-			_certctl_words "$(_certctl_keys)"
-		else
-			_certctl_words "rsa rsa:2048 rsa:3072 rsa:4096 ecdsa ecdsa:P-256 ecdsa:P-384 ed25519"
-		fi
-		;;
-	--ca | --parent)
-		_certctl_words "$(_certctl_cas)"
-		;;
-	--format | --csr-format)
-		if [[ $command == export && $1 == --format ]]; then
-			_certctl_words "pem der p7b p12 jks"
-		else
-			_certctl_words "pem der"
-		fi
-		;;
-	--name)
-		# import --name: an existing definition, or a new name.
-		[[ $command == import ]] && _certctl_words "$(_certctl_definitions)"
-		;;
-	-t | --target)
-		_certctl_words "$(_certctl_targets "$operand1")"
-		;;
-	--package-out | --package-passphrase-file)
-		_certctl_files
-		;;
-	--cert)
-		if [[ $command == current || $command == revoke || $command == deploy ]]; then
-			_certctl_words "$(_certctl_cert_ids "$operand1")"
-		else
-			_certctl_files
-		fi
-		;;
-	--csr-out)
-		_certctl_files
-		_certctl_words "-"
-		;;
-	--set)
-		if [[ $command == acquire ]]; then
-			compopt -o nospace 2>/dev/null
-			_certctl_words "order-number= order-date= contact= notes="
-		fi
-		;;
+	*) return 1 ;;
+	esac
+}
+
+# Complete the value of option $1 of "$command${verb:+ $verb}"; $2 is its
+# argument's name in the help, $3 the option's help text.
+_certctl_value()
+{
+	local opt=$1 arg=$2 text=$3
+	case $opt in
+	--clone | --name) _certctl_words "$(_certctl_definitions)" ;;
+	--key-id) _certctl_words "$(_certctl_keys)" ;;
+	--ca | --parent) _certctl_words "$(_certctl_cas)" ;;
+	--trust-set) _certctl_words "$(_certctl_trust_sets)" ;;
+	-t | --target) _certctl_words "$(_certctl_targets "$operand1")" ;;
 	--reason)
 		_certctl_words "unspecified keyCompromise cACompromise affiliationChanged
 			superseded cessationOfOperation certificateHold removeFromCRL
 			privilegeWithdrawn aACompromise"
 		;;
-	--batch)
-		_certctl_files
-		_certctl_words "-"
-		;;
-	--profile)
-		_certctl_words "server client server+client"
-		;;
-	--validation)
-		_certctl_words "dv ov ev"
-		;;
-	--mode)
-		_certctl_words "lifecycle monitor"
-		;;
-	--process)
-		_certctl_words "interactive unattended"
-		;;
-	--starttls)
-		_certctl_words "smtp imap pop3 ftp ldap postgres"
-		;;
-	--alpn)
-		_certctl_words "h2 http/1.1 h2,http/1.1"
-		;;
-	--html)
-		_certctl_files
-		_certctl_words "-"
-		;;
-	--exclude)
-		# An address or a range (free text), or @FILE.
-		if [[ $cur == @* ]]; then
-			local at=$cur
-			cur=${cur#@}
-			compopt -o filenames 2>/dev/null
-			mapfile -t COMPREPLY < <(compgen -f -P @ -- "$cur")
-			cur=$at
+	--profile) _certctl_words "server client server+client" ;;
+	--validation) _certctl_words "dv ov ev" ;;
+	--mode) _certctl_words "lifecycle monitor" ;;
+	--process) _certctl_words "interactive unattended" ;;
+	--starttls) _certctl_words "smtp imap pop3 ftp ldap postgres" ;;
+	--alpn) _certctl_words "h2 http/1.1 h2,http/1.1" ;;
+	--channel) _certctl_words "email webhook" ;;
+	--csr-format) _certctl_words "pem der" ;;
+	--format)
+		if [[ $command == export ]]; then
+			_certctl_words "pem der p7b p12 jks"
+		else
+			_certctl_words "pem der"
 		fi
 		;;
 	--select)
 		compopt -o nospace 2>/dev/null
 		_certctl_words "all unmanaged status= rule= host= port= subject= issuer="
 		;;
-	-o | --out | --passphrase-file | --chain | --receive | --p12-out | \
-		--p12-passphrase-file | --key-passphrase-file)
-		_certctl_files
+	--exclude) _certctl_at_file ;;
+	--sni | --check) _certctl_hosts ;;
+	*)
+		# By the argument's name: the same option name takes different
+		# things in different commands (--key SPEC, --key ID, --key FILE).
+		case $arg in
+		SPEC)
+			_certctl_words "rsa rsa:2048 rsa:3072 rsa:4096 ecdsa ecdsa:P-256 ecdsa:P-384 ed25519"
+			;;
+		ID)
+			if [[ $opt == --cert ]]; then
+				_certctl_words "$(_certctl_cert_ids "$operand1")"
+			else
+				_certctl_words "$(_certctl_keys)"
+			fi
+			;;
+		NAME)
+			# --set NAME: a trust set.
+			[[ $opt == --set ]] && _certctl_words "$(_certctl_trust_sets)"
+			;;
+		KEY=VALUE)
+			compopt -o nospace 2>/dev/null
+			_certctl_words "order-number= order-date= contact= notes="
+			;;
+		HOST:PORT) _certctl_hosts ;;
+		*DIR*) _certctl_files ;;
+		*FILE* | CERT)
+			_certctl_files
+			# "(- for stdin)", "(- for stdout)"
+			[[ $text == *"- for std"* ]] && _certctl_words "-"
+			;;
+		esac
 		;;
 	esac
 	# Everything else is free text: nothing to offer.
@@ -238,28 +317,47 @@ _certctl_ltrim_colon()
 	done
 }
 
+# Without bash-completion: the words of COMP_WORDS with the pieces bash split
+# off at '=' and ':' (COMP_WORDBREAKS) joined again, so that "--out=F" and
+# "ecdsa:P-256" are one word each.
+_certctl_words_by_ref()
+{
+	local k w
+	words=()
+	cword=0
+	for ((k = 0; k < ${#COMP_WORDS[@]}; k++)); do
+		w=${COMP_WORDS[k]}
+		if ((k > 0 && ${#words[@]} > 0)) &&
+			[[ $w == [=:]* || ${COMP_WORDS[k - 1]} == *[=:] ]]; then
+			words[${#words[@]} - 1]+=$w
+		else
+			words+=("$w")
+		fi
+		((k == COMP_CWORD)) && cword=$((${#words[@]} - 1))
+	done
+	((COMP_CWORD >= ${#COMP_WORDS[@]})) && { words+=(""); cword=$((${#words[@]} - 1)); }
+	cur=${words[cword]}
+	prev=${words[cword - 1]:-}
+}
+
 _certctl()
 {
 	local cur prev words cword
 	if declare -F _get_comp_words_by_ref >/dev/null; then
 		_get_comp_words_by_ref -n =: cur prev words cword
 	else
-		# Without bash-completion: split the line on blanks only.
-		local line=${COMP_LINE:0:COMP_POINT}
-		read -r -a words <<<"$line"
-		[[ $line == *[[:blank:]] || ${#words[@]} -eq 0 ]] && words+=("")
-		cword=$((${#words[@]} - 1))
-		cur=${words[cword]}
-		prev=${words[cword - 1]}
+		_certctl_words_by_ref
 	fi
 	COMPREPLY=()
 
-	local commands="init define show list rm log fsck key ca issue acquire
-		current requests check monitor status notify discover revoke deploy
-		deployments import export inspect trust help version"
-	local _certctl_dir='' i=1 command='' command_at=0
+	# The certctl being completed: as the line names it, else from $PATH.
+	local _certctl_bin=${words[0]}
+	[[ $_certctl_bin == "~"/* ]] && _certctl_bin=$HOME/${_certctl_bin#"~/"}
+	type -P -- "$_certctl_bin" >/dev/null 2>&1 || _certctl_bin=certctl
+	type -P -- "$_certctl_bin" >/dev/null 2>&1 || return 0
 
 	# Global options come before the command.
+	local _certctl_dir='' i=1 command='' command_at=0
 	while ((i < cword)); do
 		case ${words[i]} in
 		-C)
@@ -280,32 +378,26 @@ _certctl()
 	done
 	[[ $_certctl_dir == "~"* ]] && _certctl_dir=$HOME${_certctl_dir#\~}
 
-	# The option whose value is being completed, if any.
-	local opt=''
-	if [[ $cur == --*=* ]]; then
-		opt=${cur%%=*}
-		cur=${cur#*=}
-	elif [[ $prev == -C ]] || _certctl_is_valued "$prev"; then
-		opt=$prev
-	fi
-
+	local help
 	if [[ -z $command ]]; then
-		if [[ $opt == -C ]]; then
+		if [[ $prev == -C ]]; then
 			_certctl_files -d
-		elif [[ $cur == -* ]]; then
-			_certctl_words "-C -q --quiet -v --verbose --version -h --help"
+			return 0
+		fi
+		help=$(_certctl_help)
+		if [[ $cur == -* ]]; then
+			_certctl_words "$(_certctl_options <<<"$help" | _certctl_option_names)"
 		else
-			_certctl_words "$commands"
+			_certctl_words "$(_certctl_section commands <<<"$help")"
 		fi
 		return 0
 	fi
 
-	local verb='' first=$((command_at + 1)) verbs=''
-	case $command in
-	key) verbs="list show generate import export rotate-secret" ;;
-	ca) verbs="init install import list show export default revoke crl issued" ;;
-	trust) verbs="add list rm" ;;
-	esac
+	# A command with verbs lists them in its help.
+	help=$(_certctl_help "$command")
+	[[ -n $help ]] || return 0
+	local verb='' first=$((command_at + 1)) verbs
+	verbs=$(_certctl_section verbs <<<"$help")
 	if [[ -n $verbs ]]; then
 		if ((cword == command_at + 1)); then
 			if [[ $cur == -* ]]; then
@@ -317,15 +409,30 @@ _certctl()
 		fi
 		verb=${words[command_at + 1]}
 		first=$((command_at + 2))
+		help=$(_certctl_help "$command" "$verb")
+		[[ -n $help ]] || return 0
 	fi
+
+	# The options: their names, and the argument and help of those with one.
+	local -A arg_of=() text_of=()
+	local options='' s l a t
+	while read -r s l a _ t; do
+		[[ $s != - ]] && options+=" $s"
+		[[ $l != - ]] && options+=" $l"
+		if [[ $a != - ]]; then
+			[[ $s != - ]] && arg_of[$s]=$a text_of[$s]=$t
+			[[ $l != - ]] && arg_of[$l]=$a text_of[$l]=$t
+		fi
+	done < <(_certctl_options <<<"$help")
 
 	# How many operands come before the word being completed, and the first.
 	local operands=0 j=$first operand1=''
 	while ((j < cword)); do
 		case ${words[j]} in
+		--) ;;
 		--*=*) ;;
 		-*)
-			_certctl_is_valued "${words[j]}" && ((j++))
+			[[ -n ${arg_of[${words[j]}]+set} ]] && ((j++))
 			;;
 		*)
 			((operands++ == 0)) && operand1=${words[j]}
@@ -334,214 +441,57 @@ _certctl()
 		((j++))
 	done
 
-	if [[ -n $opt && $opt != -C ]]; then
-		_certctl_value "$opt"
+	# The value of an option.
+	local opt=''
+	if [[ $cur == --*=* ]]; then
+		opt=${cur%%=*}
+		cur=${cur#*=}
+	elif [[ -n $prev && -n ${arg_of[$prev]+set} ]] && ((cword > first)); then
+		opt=$prev
+	fi
+	if [[ -n $opt ]]; then
+		[[ -n ${arg_of[$opt]+set} ]] && _certctl_value "$opt" "${arg_of[$opt]}" "${text_of[$opt]}"
 		_certctl_ltrim_colon
 		return 0
 	fi
 
-	local options='' operand=''
-	case $command${verb:+ $verb} in
-	init)
-		options="--json"
-		operand='dir'
-		;;
-	define)
-		options="--from --clone --create --update --cn --org --ou --locality
-			--state --country --email --dns --ip --san-email --uri --key
-			--key-id --reuse-key --no-reuse-key --provider --ca --profile --product
-			--validation --validity --renew-before --trust-set --mode
-			--process --check --sni --starttls --monitor --no-monitor
-			--warning --critical --requester --owner --notes --description
-			--json"
-		operand='definition'
-		;;
-	show)
-		options="--json"
-		operand='definition'
-		;;
-	list)
-		options="--json"
-		;;
-	rm)
-		operand='definition'
-		;;
-	log)
-		options="-n --max-count --json"
-		operand='definition'
-		;;
-	fsck)
-		options="--repair --no-keys --json"
-		;;
-	"key list")
-		options="--json"
-		;;
-	"key show")
-		options="--json"
-		operand='key'
-		;;
-	"key generate")
-		options="--key --json"
-		;;
-	"key import")
-		options="--passphrase-file --json"
-		operand='file'
-		;;
-	"key export")
-		options="-o --out --encrypt --passphrase-file -f --force"
-		operand='key'
-		;;
-	"ca init")
-		options="--cn --org --ou --locality --state --country --email --key
-			--validity --path-len --permit-dns --exclude-dns --permit-ip
-			--exclude-ip --parent --external --csr-out -f --force --crl-url
-			--ocsp-url --issuer-url --policy --max-validity"
-		;;
-	"ca install")
-		options="--cert --chain"
-		operand='ca'
-		;;
-	"ca import")
-		options="--cert --key --passphrase-file"
-		;;
-	"ca list")
-		options="--json"
-		;;
-	"ca show" | "ca issued")
-		options="--json"
-		operand='ca'
-		;;
-	"ca export")
-		options="--format --chain -o --out -f --force"
-		operand='ca'
-		;;
-	"ca default")
-		operand='ca'
-		;;
-	"ca revoke")
-		options="--reason"
-		operand='revoke'
-		;;
-	"ca crl")
-		options="-o --out -f --force"
-		operand='ca'
-		;;
-	issue)
-		options="--ca --self-signed --reuse-key --key-id --validity --profile
-			--p12-out --p12-passphrase-file -f --force --batch --one-commit
-			--json"
-		operand='definitions'
-		;;
-	acquire)
-		options="--reuse-key --key --provider --csr-out --csr-format -f --force
-			--show-csr --set --receive --chain --trust-set --no-switch
-			--resume --cancel --json"
-		operand='definition'
-		;;
-	current)
-		options="--cert --json"
-		operand='definition'
-		;;
-	requests)
-		options="--open --json"
-		operand='definition'
-		;;
-	revoke)
-		options="--cert --reason"
-		operand='definition'
-		;;
-	check)
-		options="--sni --starttls --alpn --timeout --concurrency --no-record
-			--json --nagios"
-		operand='definitions'
-		;;
-	discover)
-		options="-p --ports --exclude --concurrency --rate --timeout --force
-			--no-record --json --html"
-		operand='targets'
-		;;
-	deploy)
-		options="--check --confirm-manual --note --rollback --package-out
-			--package-passphrase-file -t --target --cert --no-check --timeout
-			-n --dry-run --json"
-		operand='definition'
-		;;
-	deployments)
-		options="--failed --open --json"
-		operand='definition'
-		;;
-	monitor)
-		options="--concurrency --timeout --no-renew --no-notify -n --dry-run
-			--prometheus --shard --json"
-		;;
-	status)
-		options="--expiring --failed --json"
-		;;
-	notify)
-		options="--test --report --channel"
-		;;
-	import)
-		options="--key --chain --name --mode --passphrase-file
-			--key-passphrase-file --from --sni --from-discovery --select --json"
-		operand='files'
-		;;
-	export)
-		options="--format -o --out --with-key --fullchain --alias
-			--passphrase-file -f --force"
-		operand='definition'
-		;;
-	inspect)
-		options="--passphrase-file --sni --json"
-		operand='files'
-		;;
-	"trust add")
-		options="--set"
-		operand='files'
-		;;
-	"trust list")
-		options="--set --json"
-		;;
-	"trust rm")
-		options="--set"
-		operand='trust'
-		;;
-	help)
-		operand='command'
-		;;
-	version) ;;
-	*)
-		return 0
-		;;
-	esac
-
 	if [[ $cur == -* ]]; then
-		_certctl_words "$options -q --quiet -v --verbose -h --help"
+		_certctl_words "$options"
 		return 0
 	fi
-	case $operand in
+
+	local kind
+	kind=$(_certctl_operand_kind "$command${verb:+ $verb}") || return 0
+	case $kind in
 	definitions)
-		# issue and check take any number of definitions (check also
-		# HOST:PORT, free text).
+		# issue and deployments take any number of definitions.
 		_certctl_words "$(_certctl_definitions)"
-		return 0
 		;;
-	files)
-		# trust add, import and inspect take any number of files.
+	check)
+		# Definitions, or HOST:PORT (free text: the known hosts).
+		_certctl_words "$(_certctl_definitions)"
+		_certctl_hosts
+		_certctl_ltrim_colon
+		;;
+	files) _certctl_files ;;
+	import)
+		# Files, or with --from-discovery one report.
+		local k
+		for ((k = first; k < cword; k++)); do
+			if [[ ${words[k]} == --from-discovery ]]; then
+				((operands == 0)) && _certctl_words "$(_certctl_reports)"
+				return 0
+			fi
+		done
 		_certctl_files
-		return 0
 		;;
-	targets)
-		# discover: addresses and ranges (free text), names, @FILE.
+	discover)
+		# Addresses and ranges (free text), names, @FILE.
 		if [[ $cur == @* ]]; then
-			local at=$cur
-			cur=${cur#@}
-			compopt -o filenames 2>/dev/null
-			mapfile -t COMPREPLY < <(compgen -f -P @ -- "$cur")
-			cur=$at
-		elif declare -F _known_hosts_real >/dev/null; then
-			_known_hosts_real -- "$cur"
+			_certctl_at_file
+		else
+			_certctl_hosts
 		fi
-		return 0
 		;;
 	revoke)
 		# ca revoke CA SERIAL|DEF
@@ -550,28 +500,30 @@ _certctl()
 		elif ((operands == 1)); then
 			_certctl_words "$(_certctl_definitions) $(_certctl_serials "$operand1")"
 		fi
-		return 0
 		;;
-	esac
-	((operands == 0)) || return 0
-	case $operand in
-	definition) _certctl_words "$(_certctl_definitions)" ;;
-	key) _certctl_words "$(_certctl_keys)" ;;
-	ca) _certctl_words "$(_certctl_cas)" ;;
-	trust)
-		# The set given with --set, if any.
-		local set='' k
-		for ((k = first; k < cword; k++)); do
-			case ${words[k]} in
-			--set) set=${words[k + 1]} ;;
-			--set=*) set=${words[k]#--set=} ;;
-			esac
-		done
-		_certctl_words "$(_certctl_trust_ids "$set")"
+	*)
+		((operands == 0)) || return 0
+		case $kind in
+		definition) _certctl_words "$(_certctl_definitions)" ;;
+		key) _certctl_words "$(_certctl_keys)" ;;
+		ca) _certctl_words "$(_certctl_cas)" ;;
+		trust-set) _certctl_words "$(_certctl_trust_sets)" ;;
+		trust-ca)
+			# The set given with --set, if any.
+			local set='' k
+			for ((k = first; k < cword; k++)); do
+				case ${words[k]} in
+				--set) set=${words[k + 1]} ;;
+				--set=*) set=${words[k]#--set=} ;;
+				esac
+			done
+			_certctl_words "$(_certctl_trust_ids "$set")"
+			;;
+		command) _certctl_words "$(_certctl_help | _certctl_section commands)" ;;
+		file) _certctl_files ;;
+		dir) _certctl_files -d ;;
+		esac
 		;;
-	command) _certctl_words "$commands" ;;
-	file) _certctl_files ;;
-	dir) _certctl_files -d ;;
 	esac
 	return 0
 }
