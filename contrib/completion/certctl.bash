@@ -105,6 +105,12 @@ _certctl_trust_sets()
 	_certctl_run trust sets | awk '{print ($1 == "*") ? $2 : $1}'
 }
 
+# The names of the settings (certctl config list).
+_certctl_settings()
+{
+	_certctl_run config list | awk -F= '{print $1}'
+}
+
 # The targets of definition $1 (DEF or DEF@PEER): the name of each item of
 # its "targets:" list in "certctl show".
 _certctl_targets()
@@ -212,8 +218,9 @@ _certctl_operand_kind()
 		echo definition
 		;;
 	issue | deployments) echo definitions ;;
-	check) echo check ;;
+	check | verify) echo check ;;
 	discover) echo discover ;;
+	"config get") echo setting ;;
 	import) echo import ;;
 	inspect | "trust add") echo files ;;
 	init) echo dir ;;
@@ -227,7 +234,7 @@ _certctl_operand_kind()
 	"ca init" | "ca import" | "trust create") echo new ;;
 	list | status | monitor | notify | fsck | version | "key list" | "key generate" | \
 		"key rotate-secret" | "ca list" | "trust list" | "trust merge" | "trust show" | \
-		"trust sets")
+		"trust sets" | "config list" | "config path")
 		echo none
 		;;
 	*) return 1 ;;
@@ -508,6 +515,7 @@ _certctl()
 		key) _certctl_words "$(_certctl_keys)" ;;
 		ca) _certctl_words "$(_certctl_cas)" ;;
 		trust-set) _certctl_words "$(_certctl_trust_sets)" ;;
+		setting) _certctl_words "$(_certctl_settings)" ;;
 		trust-ca)
 			# The set given with --set, if any.
 			local set='' k
