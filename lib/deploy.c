@@ -690,14 +690,28 @@ static int deploy_check_settled(const deploy_ctx *ctx, cc_deployment *d, const d
 				long settle_ms, cc_buf *why)
 {
 	struct timespec start, now, pause = { 0, 200 * 1000 * 1000 };
+	struct timespec again = { 0, 300 * 1000 * 1000 };
+	int seen = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (int round = 0; round < 1000; round++) {
 		long waited;
 
 		cc_buf_clear(why);
-		if (deploy_check(ctx, d, t, cert, chain, nchain, why) == 0)
-			return 0;
+		/*
+		 * After a reload, once more a little later: nginx's old workers
+		 * keep accepting connections for a moment after the new ones
+		 * serve the new certificate, and a check right after the deploy
+		 * must not meet them.
+		 */
+		if (deploy_check(ctx, d, t, cert, chain, nchain, why) == 0) {
+			if (settle_ms <= 0 || seen)
+				return 0;
+			seen = 1;
+			nanosleep(&again, NULL);
+			continue;
+		}
+		seen = 0;
 		if (d->check.result && !strcmp(d->check.result, "missing-intermediate"))
 			return -1;
 		clock_gettime(CLOCK_MONOTONIC, &now);
