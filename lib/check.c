@@ -264,39 +264,6 @@ static store_cache *store_get(check_ctx *ctx, const char *set)
 	return s;
 }
 
-/* The weak-key and signature rules, for the leaf and each intermediate. */
-static void judge_strength(cc_check_result *r, cc_cert *const *chain, size_t n)
-{
-	int weak = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		X509 *x = cc_cert_get0_x509(chain[i]);
-		EVP_PKEY *pk = X509_get0_pubkey(x);
-		int bits = pk ? EVP_PKEY_get_bits(pk) : 0, nid = 0, pknid = 0;
-		const char *who = i == 0 ? "the certificate" : cc_cert_subject(chain[i]);
-
-		if (i > 0 && cc_cert_is_self_signed(chain[i]))
-			continue; /* a root's own signature means nothing */
-		if (pk && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA && bits < 2048) {
-			add(r, "key.rsa-too-small", CC_STATUS_CRITICAL, "%s has an RSA key of %d bits "
-			    "(at least 2048 needed)", who, bits);
-			weak = 1;
-		} else if (pk && EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC && bits < 256) {
-			add(r, "key.ec-too-small", CC_STATUS_CRITICAL, "%s has an EC key of %d bits "
-			    "(at least 256 needed)", who, bits);
-			weak = 1;
-		}
-		if (X509_get_signature_info(x, &nid, &pknid, NULL, NULL) == 1 &&
-		    (nid == NID_sha1 || nid == NID_md5 || nid == NID_md5_sha1)) {
-			add(r, nid == NID_sha1 ? "signature.sha1" : "signature.md5", CC_STATUS_CRITICAL,
-			    "%s is signed with %s", who, OBJ_nid2sn(nid));
-			weak = 1;
-		}
-	}
-	if (!weak)
-		add(r, "strength.ok", CC_STATUS_OK, "keys and signatures are strong enough");
-}
-
 static int served_has(cc_cert *const *served, size_t n, const cc_cert *want)
 {
 	for (size_t j = 1; j < n; j++)
@@ -318,22 +285,59 @@ static int subject_field_is(const cc_cert *leaf, int nid, const char *want)
 	return !strcmp(got, want);
 }
 
-/*
- * The chain rules of a monitored endpoint.  The verdict depends only on
- * the certificates served and the trust set, so one chain served by many
- * endpoints (a load balancer's names, a wildcard) is verified once a run;
- * the findings are replayed for the others.
- */
-static void judge_chain(check_ctx *ctx, store_cache *sc, const cc_probe_result *pr,
-			cc_check_result *r)
+/* Is `rule` one of a family ("key." matches "key.rsa-too-small")? */
+static int rule_in(const char *rule, const char *family);
+
+/* The key and algorithm verdicts go last, after the names and the subject. */
+static void strength_last(cc_check_result *r)
 {
-	const cc_cert *leaf = pr->chain[0];
-	cc_verify_result vr;
+	size_t n = r->nfindings, k = 0;
+	cc_finding *sorted = malloc((n ? n : 1) * sizeof(*sorted));
+
+	if (!sorted)
+		return;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			const char *rule = r->findings[i].rule;
+			int strength = rule_in(rule, "key.") || rule_in(rule, "signature.") ||
+				       !strcmp(rule, "strength.ok");
+
+			if (strength == pass)
+				sorted[k++] = r->findings[i];
+		}
+	memcpy(r->findings, sorted, n * sizeof(*sorted));
+	free(sorted);
+}
+
+/* Is `rule` one of a family ("key." matches "key.rsa-too-small")? */
+static int rule_in(const char *rule, const char *family)
+{
+	return !strncmp(rule, family, strlen(family));
+}
+
+/*
+ * The verifier's rules (lib/verify.c) on what an endpoint served.  A
+ * monitored endpoint gets them all: the path to its trust set, revocation,
+ * names, keys and algorithms; a lifecycle one, whose certificate the
+ * repository verified when it got it, the key and algorithm rules.  The
+ * leaf's own expiry is the check's (its thresholds), not repeated here.
+ * One chain served by many endpoints (a load balancer's names) is verified
+ * once a run for each name; the findings are replayed for the others.
+ */
+static void judge_verify(check_ctx *ctx, store_cache *sc, const cc_definition *def,
+			 const cc_probe_result *pr, const char *name, int lifecycle,
+			 cc_check_result *r)
+{
+	cc_verify_options o = CC_VERIFY_OPTIONS_INIT;
+	cc_verify_report vr;
 	cc_buf key = CC_BUF_INIT;
-	size_t first = r->nfindings, missing = 0;
+	size_t first = r->nfindings;
+	int names_bad = 0, strength_bad = 0;
 	chain_verdict *v;
 
-	cc_buf_puts(&key, sc->set);
+	cc_buf_printf(&key, "%s:%d:%s", sc->set, lifecycle, name ? name : "");
+	if (def)
+		cc_buf_printf(&key, ":%s", def->name);
 	for (size_t i = 0; i < pr->nchain; i++)
 		cc_buf_printf(&key, ":%s", cc_cert_sha256(pr->chain[i]));
 	for (size_t i = 0; i < ctx->nverdicts; i++)
@@ -345,33 +349,54 @@ static void judge_chain(check_ctx *ctx, store_cache *sc, const cc_probe_result *
 			cc_buf_dispose(&key);
 			return;
 		}
-	if (cc_verify_chain_store(sc->store, sc->set, leaf, pr->chain + 1, pr->nchain - 1, 0,
-				  &vr) < 0) {
-		add(r, "chain.untrusted", CC_STATUS_CRITICAL, "%s", cc_error_last());
+	o.trust_set = sc->set;
+	o.untrusted = pr->chain + 1;
+	o.nuntrusted = pr->nchain - 1;
+	o.host = lifecycle ? NULL : name;
+	o.warning = r->warning;
+	o.critical = r->critical;
+	o.allowed = def ? &def->allow : NULL;
+	if (cc_verify_set_policy(ctx->repo, sc->set, &o) < 0 ||
+	    cc_verify_store(sc->store, ctx->repo, pr->chain[0], &o, &vr) < 0) {
+		add(r, "chain.trust-set", CC_STATUS_UNKNOWN, "cannot verify: %s", cc_error_last());
 		cc_error_clear();
-	} else {
-		if (vr.fetched) {
-			add(r, "chain.missing-intermediate", CC_STATUS_WARNING, "does not send the "
-			    "intermediate %s (fetched from %s)",
-			    vr.missing_issuer ? vr.missing_issuer : "?",
-			    vr.aia_url ? vr.aia_url : "its CA issuers URL");
-			missing++;
-		} else {
-			/* Verified with an intermediate the trust set holds (a
-			 * repository CA): the server should still send it. */
-			for (size_t i = 0; i < vr.chain_len; i++)
-				if (!served_has(pr->chain, pr->nchain, vr.chain[i])) {
-					add(r, "chain.missing-intermediate", CC_STATUS_WARNING,
-					    "does not send the intermediate %s",
-					    cc_cert_subject(vr.chain[i]));
-					missing++;
-				}
-		}
-		if (!missing)
-			add(r, "chain.trusted", CC_STATUS_OK, "the chain verifies against trust set %s",
-			    sc->set);
+		cc_buf_dispose(&key);
+		return;
 	}
-	cc_verify_result_dispose(&vr);
+	/* The chain's verdicts first, then the names', as the table reads. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < vr.nfindings; i++) {
+			const cc_verify_finding *f = &vr.findings[i];
+
+			if (rule_in(f->rule, "name.") != pass)
+				continue;
+			if (rule_in(f->rule, "name."))
+				names_bad |= f->status != CC_STATUS_OK;
+			if (rule_in(f->rule, "key.") || rule_in(f->rule, "signature."))
+				strength_bad |= f->status != CC_STATUS_OK;
+			/* What is fine is said once below; the leaf's expiry is the check's. */
+			if ((f->status == CC_STATUS_OK && !f->allowed) ||
+			    (f->depth == 0 && rule_in(f->rule, "validity.")))
+				continue;
+			if (lifecycle && !rule_in(f->rule, "key.") && !rule_in(f->rule, "signature."))
+				continue;
+			add(r, f->rule, f->status, "%s%s", f->allowed ? "allowed: " : "", f->message);
+		}
+		if (pass == 0 && !lifecycle && vr.path_valid) {
+			int missing = 0;
+
+			for (size_t i = first; i < r->nfindings; i++)
+				missing |= !strcmp(r->findings[i].rule, "chain.missing-intermediate");
+			if (!missing)
+				add(r, "chain.trusted", CC_STATUS_OK,
+				    "the chain verifies against trust set %s", sc->set);
+		}
+	}
+	if (!lifecycle && name && !names_bad)
+		add(r, "name.ok", CC_STATUS_OK, "valid for %s", name);
+	if (!strength_bad)
+		add(r, "strength.ok", CC_STATUS_OK, "keys and signatures are strong enough");
+	cc_verify_report_dispose(&vr);
 	/* Keep the verdict for the next endpoint serving the same chain. */
 	if ((v = realloc(ctx->verdicts, (ctx->nverdicts + 1) * sizeof(*v)))) {
 		ctx->verdicts = v;
@@ -471,6 +496,8 @@ static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_res
 		    r->seconds_left / 86400, r->not_after);
 	}
 	if (d && d->current) {
+		store_cache *sc = store_get(ctx, def->trust_set);
+
 		/* Lifecycle-managed: the repository verified it; is it the one served? */
 		if (strcmp(cc_cert_sha256(leaf), cc_cert_sha256(d->current))) {
 			add(r, "deploy.not-current", CC_STATUS_CRITICAL, "serves %s (%s), not the current "
@@ -489,35 +516,24 @@ static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_res
 				add(r, "deploy.current", CC_STATUS_OK, "serves the current certificate "
 				    "with its intermediates");
 		}
+		if (sc && sc->rc == 0)
+			judge_verify(ctx, sc, def, pr, NULL, 1, r);
 	} else {
 		/* Monitored: verify against the trust set, and the names. */
 		store_cache *sc = store_get(ctx, def ? def->trust_set : NULL);
 		const char *name = e->sni;
 
-		if (!sc || sc->rc < 0) {
-			add(r, "chain.trust-set", CC_STATUS_UNKNOWN, "trust set unusable: %s",
-			    sc && sc->error ? sc->error : "out of memory");
-		} else {
-			judge_chain(ctx, sc, pr, r);
-		}
-		/* The name asked for in the handshake is the name to be valid for. */
+		/* The name asked for in the handshake is the name to be valid for;
+		 * an address asked for nothing else is one. */
 		if (!name)
 			name = r->sni;
-		if (!name && !cc_ip_valid(e->host))
+		if (!name && (!cc_ip_valid(e->host) || !ctx->opts->names_only))
 			name = e->host;
-		if (name) {
-			if (X509_check_host(cc_cert_get0_x509(leaf), name, 0,
-					    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL) != 1)
-				add(r, "name.mismatch", CC_STATUS_CRITICAL, "not valid for %s", name);
-			else
-				add(r, "name.ok", CC_STATUS_OK, "valid for %s", name);
-		} else if (ctx->opts->names_only) {
-			/* A scanned address: no name was asked for, none to judge. */
-		} else if (X509_check_ip_asc(cc_cert_get0_x509(leaf), e->host, 0) != 1) {
-			add(r, "name.mismatch", CC_STATUS_CRITICAL, "not valid for %s", e->host);
-		} else {
-			add(r, "name.ok", CC_STATUS_OK, "valid for %s", e->host);
-		}
+		if (!sc || sc->rc < 0)
+			add(r, "chain.trust-set", CC_STATUS_UNKNOWN, "trust set unusable: %s",
+			    sc && sc->error ? sc->error : "out of memory");
+		else
+			judge_verify(ctx, sc, def, pr, name, 0, r);
 		if (def) {
 			const struct {
 				int nid;
@@ -539,7 +555,7 @@ static void judge(check_ctx *ctx, const cc_check_endpoint *e, const cc_probe_res
 				add(r, "subject.ok", CC_STATUS_OK, "the subject is the definition's");
 		}
 	}
-	judge_strength(r, pr->chain, pr->nchain);
+	strength_last(r);
 }
 
 /* The summary: the worst finding, or "expires in N days". */

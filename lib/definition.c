@@ -199,6 +199,7 @@ void cc_definition_free(cc_definition *def)
 	free(def->requester);
 	free(def->owner);
 	free(def->notes);
+	cc_strlist_dispose(&def->allow);
 	free(def);
 }
 
@@ -640,7 +641,7 @@ static int read_definition(const cc_node *root, cc_definition *def, const char *
 	static const char *const keys[] = {
 		"description", "mode", "process", "subject", "san", "key", "provider", "ca",
 		"profile", "product", "validation", "validity", "renew_before", "trust_set",
-		"monitor", "checks", "targets", "peers", "contacts", "notes", NULL,
+		"monitor", "checks", "targets", "peers", "contacts", "notes", "allow", NULL,
 	};
 	const char *allowed[CC_ARRAY_SIZE(keys)];
 	const cc_node *v;
@@ -711,6 +712,9 @@ static int read_definition(const cc_node *root, cc_definition *def, const char *
 	if ((v = cc_node_get(root, "contacts")) && (rc = read_contacts(v, def)) < 0)
 		return rc;
 	if ((v = cc_node_get(root, "notes")) && (rc = read_string(v, &def->notes)) < 0)
+		return rc;
+	if ((v = cc_node_get(root, "allow")) &&
+	    (rc = read_list(v, &def->allow, cc_verify_rule_allowable, "rule to allow")) < 0)
 		return rc;
 	if (def->validity && def->renew_before >= def->validity)
 		return cc_node_error(cc_node_get(root, "renew_before") ? cc_node_get(root, "renew_before")
@@ -1044,6 +1048,8 @@ static int format_body(cc_yaml_writer *w, const cc_definition *def)
 	rc = rc ? rc : put_duration(w, "validity", def->validity);
 	rc = rc ? rc : put_duration(w, "renew_before", def->renew_before);
 	rc = rc ? rc : cc_yaml_put(w, "trust_set", def->trust_set);
+	if (def->allow.count)
+		rc = rc ? rc : cc_yaml_put_list(w, "allow", &def->allow, 1);
 	rc = rc ? rc : cc_yaml_key(w, "monitor");
 	rc = rc ? rc : cc_yaml_map_start(w);
 	rc = rc ? rc : put_bool(w, "enabled", def->monitor);
@@ -1376,6 +1382,10 @@ cc_json *cc_definition_to_json(const cc_definition *def)
 	rc |= cc_json_set_str(sub, "owner", def->owner);
 	rc |= cc_json_set(obj, "contacts", sub);
 	rc |= cc_json_set_str(obj, "notes", def->notes);
+	arr = cc_json_array();
+	for (size_t i = 0; i < def->allow.count; i++)
+		rc |= cc_json_append_str(arr, def->allow.items[i]);
+	rc |= cc_json_set(obj, "allow", arr);
 	if (rc) {
 		cc_json_free(obj);
 		return NULL;

@@ -115,6 +115,9 @@ int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *cou
 char *cc_aia_ca_issuers(X509 *x);
 /* Fetch the certificates at an AIA URL (DER, PEM or PKCS#7), bounded. */
 int cc_aia_fetch(cc_cert ***out, size_t *n, const char *url);
+/* cc_verify() with a store already built (many chains, one store; borrowed). */
+int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
+		    const cc_verify_options *opts, cc_verify_report *report);
 /* cc_verify_chain() with a store already built (many chains, one store). */
 int cc_verify_chain_store(X509_STORE *store, const char *set, const cc_cert *leaf,
 			  cc_cert *const *given, size_t ngiven, time_t at, cc_verify_result *result);

@@ -5,6 +5,7 @@
  * each problem with its rule id.  The web-PKI rules OpenSSL leaves out are
  * applied here to the path it built.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,62 @@ int cc_verify_policy_parse(cc_verify_policy *out, const char *text)
 	return 0;
 }
 
+/* Every rule id a finding can have (certctl-verify(1) RULES). */
+static const char *const rule_ids[] = {
+	"chain.trusted", "chain.untrusted", "chain.missing-intermediate", "chain.extra",
+	"chain.order", "chain.too-long", "chain.invalid", "signature.invalid",
+	"validity.expired", "validity.not-yet-valid", "validity.malformed", "validity.critical",
+	"validity.warning", "validity.ok", "ca.basic-constraints", "ca.path-length",
+	"ca.key-usage", "name.constraints", "extension.unknown-critical",
+	"extension.aki-missing", "extension.ski-missing", "extension.malformed",
+	"policy.invalid", "revocation.revoked", "revocation.unavailable", "revocation.unchecked",
+	"revocation.crl-invalid", "revocation.crl-expired", "name.mismatch", "name.cn-only",
+	"name.wildcard-position", "name.wildcard-public-suffix", "eku.missing-serverauth",
+	"eku.intermediate-no-serverauth", "key.rsa-too-small", "key.ec-too-small", "key.dsa",
+	"key.curve", "signature.sha1", "signature.md5",
+};
+
+/* Failures that are never an exception: revoked, forged, or trusted by nobody. */
+static int never_allowed(const char *rule)
+{
+	return !strcmp(rule, "revocation.revoked") || !strcmp(rule, "signature.invalid") ||
+	       !strcmp(rule, "chain.untrusted");
+}
+
+int cc_verify_rule_allowable(const char *rule)
+{
+	for (size_t i = 0; i < sizeof(rule_ids) / sizeof(rule_ids[0]); i++)
+		if (!strcmp(rule_ids[i], rule))
+			return !never_allowed(rule);
+	return 0;
+}
+
+int cc_verify_set_policy(const cc_repo *repo, const char *set, cc_verify_options *opts)
+{
+	char key[200];
+	const char *v;
+
+	if (!repo || !set)
+		return 0;
+	snprintf(key, sizeof(key), "trust_sets.%s.policy", set);
+	if ((v = cc_repo_config_get(repo, key)) && cc_verify_policy_parse(&opts->policy, v) < 0)
+		return cc_error_set(CC_EINVALID, ".certctl/config.yaml: %s: %s", key,
+				    cc_error_last());
+	snprintf(key, sizeof(key), "trust_sets.%s.revocation", set);
+	if ((v = cc_repo_config_get(repo, key))) {
+		if (!strcmp(v, "soft"))
+			opts->revocation = CC_REVOCATION_SOFT;
+		else if (!strcmp(v, "hard"))
+			opts->revocation = CC_REVOCATION_HARD;
+		else if (!strcmp(v, "off"))
+			opts->revocation = CC_REVOCATION_OFF;
+		else
+			return cc_error_set(CC_EINVALID, ".certctl/config.yaml: %s: '%s' is not "
+					    "soft, hard or off", key, v);
+	}
+	return 0;
+}
+
 const char *cc_verify_policy_name(cc_verify_policy policy)
 {
 	return policy == CC_POLICY_RFC5280 ? "rfc5280" : "webpki";
@@ -46,6 +103,9 @@ typedef struct {
 	STACK_OF(X509_CRL) *crls;  /* every CRL at hand */
 	cc_strlist crl_tried;      /* distribution points fetched this run */
 	cc_strlist crl_failed;     /* "URL: why" of those that failed */
+	char trusted[160];         /* what is trusted, for messages: "trust set 'default'" */
+	int incomplete;            /* an issuer is missing (chain.untrusted) */
+	int path_errors;           /* CRITICAL findings of OpenSSL's validation */
 	int oom;
 } verify_run;
 
@@ -264,6 +324,26 @@ static int keep_going(int ok, X509_STORE_CTX *ctx)
 		add(run, rule, status, depth, "no usable CRL for %s from %s%s", what, url,
 		    details[0] ? details + strlen(url) + 2 : run->opts->no_fetch ?
 		    " (fetching is off)" : "");
+		return 1;
+	}
+	if ((err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+	     err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	     err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE) && x) {
+		char *subject = cc_name_text(X509_get_subject_name(x));
+		char *issuer = cc_name_text(X509_get_issuer_name(x));
+
+		/* What is missing, by name: the fix an operator needs. */
+		add(run, rule, status, depth, "the chain is incomplete: the issuer of '%s' ('%s') "
+		    "is neither sent nor in %s", subject ? subject : "?", issuer ? issuer : "?",
+		    run->trusted);
+		free(subject);
+		free(issuer);
+		run->incomplete = 1;
+		return 1;
+	}
+	if (!strcmp(rule, "chain.untrusted")) {
+		add(run, rule, status, depth, "does not verify against %s: %s", run->trusted,
+		    X509_verify_cert_error_string(err));
 		return 1;
 	}
 	if (err == X509_V_ERR_CERT_REVOKED && x)
@@ -494,7 +574,7 @@ static void rule_names(verify_run *run, X509 *leaf)
 			; /* name.cn-only says it */
 		else if (!ok)
 			add(run, "name.mismatch", CC_STATUS_CRITICAL, 0,
-			    "the certificate is not for %s", host);
+			    "not valid for %s", host);
 	}
 	GENERAL_NAMES_free(sans);
 }
@@ -512,7 +592,7 @@ static void rule_key_and_signature(verify_run *run, X509 *x, int depth, int len)
 		case EVP_PKEY_RSA:
 			if (bits < 2048)
 				add(run, "key.rsa-too-small", CC_STATUS_CRITICAL, depth,
-				    "%s has an RSA key of %d bits (at least 2048)", what, bits);
+				    "%s has an RSA key of %d bits (at least 2048 needed)", what, bits);
 			break;
 		case EVP_PKEY_DSA:
 			add(run, "key.dsa", CC_STATUS_CRITICAL, depth, "%s has a DSA key", what);
@@ -521,7 +601,10 @@ static void rule_key_and_signature(verify_run *run, X509 *x, int depth, int len)
 			char group[64] = "";
 
 			EVP_PKEY_get_group_name(pk, group, sizeof(group), NULL);
-			if (strcmp(group, "prime256v1") && strcmp(group, "secp384r1") &&
+			if (bits < 256)
+				add(run, "key.ec-too-small", CC_STATUS_CRITICAL, depth,
+				    "%s has an EC key of %d bits (at least 256 needed)", what, bits);
+			else if (strcmp(group, "prime256v1") && strcmp(group, "secp384r1") &&
 			    strcmp(group, "secp521r1"))
 				add(run, "key.curve", CC_STATUS_CRITICAL, depth,
 				    "%s has a key on curve %s (P-256, P-384 or P-521 only)", what,
@@ -672,7 +755,7 @@ static void rule_given(verify_run *run, STACK_OF(X509) *path, const char *fetche
 			continue;
 		who(what, sizeof(what), x, k, len);
 		add(run, "chain.missing-intermediate", CC_STATUS_WARNING, k,
-		    "%s is not sent%s%s%s", what, fetched_url ? " (fetched from " : "",
+		    "does not send the %s%s%s%s", what, fetched_url ? " (fetched from " : "",
 		    fetched_url ? fetched_url : "", fetched_url ? ")" : "");
 	}
 }
@@ -699,8 +782,28 @@ static int store_for(X509_STORE **out, cc_repo *repo, const cc_verify_options *o
 int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 	      cc_verify_report *report)
 {
-	verify_run run = { 0 };
 	X509_STORE *store = NULL;
+	int rc;
+
+	memset(report, 0, sizeof(*report));
+	if ((rc = store_for(&store, repo, opts)) < 0)
+		return rc;
+	rc = cc_verify_store(store, repo, leaf, opts, report);
+	X509_STORE_free(store);
+	return rc;
+}
+
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static void index_init(void)
+{
+	run_index = X509_STORE_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
+		    const cc_verify_options *opts, cc_verify_report *report)
+{
+	verify_run run = { 0 };
 	X509_STORE_CTX *ctx = NULL;
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
 	cc_cert **fetched[AIA_ROUNDS] = { 0 };
@@ -708,13 +811,21 @@ int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 	char *fetched_url = NULL;
 	time_t now = opts->at ? opts->at : time(NULL);
 	int rc = 0, anchors_partial = 0, naia = 0;
+	char aia_why[1200] = "";
 
 	memset(report, 0, sizeof(*report));
 	run.opts = opts;
 	run.report = report;
+	if (opts->nanchors) {
+		snprintf(run.trusted, sizeof(run.trusted), "the CAs given");
+	} else {
+		char def[129];
+
+		snprintf(run.trusted, sizeof(run.trusted), "trust set '%s'",
+			 opts->trust_set ? opts->trust_set : cc_trust_default(repo, def));
+	}
 	run.crls = sk_X509_CRL_new_null();
-	if (run_index < 0)
-		run_index = X509_STORE_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	pthread_once(&index_once, index_init);
 	if (!untrusted || !run.crls || run_index < 0) {
 		rc = cc_error_set(CC_ERROR, "out of memory");
 		goto done;
@@ -726,8 +837,6 @@ int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 			goto done;
 	if (opts->revocation != CC_REVOCATION_OFF)
 		crl_add_repository(&run, repo);
-	if ((rc = store_for(&store, repo, opts)) < 0)
-		goto done;
 	/* An anchor that is not a root (a trust set may declare one). */
 	for (size_t i = 0; i < opts->nanchors; i++)
 		if (X509_self_signed(cc_cert_get0_x509(opts->anchors[i]), 0) != 1)
@@ -736,11 +845,14 @@ int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 	for (int round = 0;; round++) {
 		X509_VERIFY_PARAM *param;
 		STACK_OF(X509) *path;
-		unsigned long flags = X509_V_FLAG_X509_STRICT;
+		/* OpenSSL's strict checks are CA/B conformance, beyond RFC 5280's
+		 * path validation (a non-critical basicConstraints is valid there). */
+		unsigned long flags = opts->policy == CC_POLICY_WEBPKI ? X509_V_FLAG_X509_STRICT : 0;
 		int ok, err;
 
 		/* Path errors of an earlier round are not the answer. */
 		findings_clear(report);
+		run.path_errors = 0;
 		X509_STORE_CTX_free(ctx);
 		if (!(ctx = X509_STORE_CTX_new()) ||
 		    X509_STORE_CTX_init(ctx, store, cc_cert_get0_x509(leaf), untrusted) != 1) {
@@ -761,6 +873,9 @@ int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 		X509_STORE_CTX_set_ex_data(ctx, run_index, &run);
 		X509_STORE_CTX_set_verify_cb(ctx, keep_going);
 		ok = X509_verify_cert(ctx);
+		for (size_t i = 0; i < report->nfindings; i++)
+			if (report->findings[i].status == CC_STATUS_CRITICAL)
+				run.path_errors++;
 		err = X509_STORE_CTX_get_error(ctx);
 		path = X509_STORE_CTX_get0_chain(ctx);
 		(void)ok;
@@ -781,9 +896,8 @@ int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 					    cc_cert_get0_x509(leaf);
 			char *url;
 
-			for (size_t i = 0; i < report->nfindings; i++)
-				if (!strcmp(report->findings[i].rule, "chain.untrusted"))
-					untrusted_issuer = 1;
+			untrusted_issuer = run.incomplete;
+			run.incomplete = 0;
 			if (untrusted_issuer && !opts->no_fetch && round < MAX_ROUNDS && naia < AIA_ROUNDS &&
 			    X509_self_signed(top, 0) != 1 && (url = cc_aia_ca_issuers(top))) {
 				if (cc_aia_fetch(&fetched[naia], &nfetched[naia], url) == 0 &&
@@ -796,9 +910,8 @@ int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 					fetched_url = url;
 					continue;
 				}
-				add(&run, "chain.aia-fetch", CC_STATUS_WARNING, -1,
-				    "the missing issuer could not be fetched from %s: %s", url,
-				    cc_error_last());
+				snprintf(aia_why, sizeof(aia_why), ", nor usable from its CA issuers URL "
+					 "%s: %s", url, cc_error_last());
 				cc_error_clear();
 				free(url);
 			}
@@ -820,18 +933,38 @@ int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 		}
 		break;
 	}
+	/* Say why the missing issuer could not be had. */
+	for (size_t i = 0; i < report->nfindings; i++) {
+		cc_verify_finding *f = &report->findings[i];
+		cc_buf m = CC_BUF_INIT;
+
+		if (strcmp(f->rule, "chain.untrusted") || strncmp(f->message, "the chain is ", 13))
+			continue;
+		cc_buf_puts(&m, f->message);
+		if (aia_why[0])
+			cc_buf_puts(&m, aia_why);
+		else if (opts->no_fetch)
+			cc_buf_puts(&m, " (fetching is off)");
+		else if (!fetched_url)
+			cc_buf_puts(&m, ", and the certificate names no CA issuers URL (give the "
+				    "intermediate, or trust its root with 'certctl trust add')");
+		if (m.ptr) {
+			free(f->message);
+			f->message = cc_buf_detach(&m);
+		}
+		cc_buf_dispose(&m);
+	}
 	/*
 	 * Exceptions the options allow, then the verdict.  A revocation, a bad
 	 * signature or a path to nowhere is never an exception.
 	 */
 	report->verified = report->path_len > 0;
+	report->path_valid = report->path_len > 0 && !run.path_errors;
 	for (size_t i = 0; i < report->nfindings; i++) {
 		cc_verify_finding *f = &report->findings[i];
 
 		if (opts->allowed && f->status != CC_STATUS_OK &&
-		    cc_strlist_contains(opts->allowed, f->rule) &&
-		    strcmp(f->rule, "revocation.revoked") && strcmp(f->rule, "signature.invalid") &&
-		    strcmp(f->rule, "chain.untrusted")) {
+		    cc_strlist_contains(opts->allowed, f->rule) && !never_allowed(f->rule)) {
 			f->allowed = 1;
 			f->status = CC_STATUS_OK;
 		}
@@ -847,7 +980,6 @@ int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 		rc = cc_error_set(CC_ERROR, "out of memory");
 done:
 	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
 	sk_X509_free(untrusted);
 	sk_X509_CRL_pop_free(run.crls, X509_CRL_free);
 	cc_strlist_dispose(&run.crl_tried);

@@ -81,6 +81,7 @@ typedef struct {
 	long long validity;  /* seconds wanted; 0 = provider's default */
 	long long renew_before; /* renewal window, seconds before expiry */
 	char *trust_set;     /* NULL = the repository default */
+	cc_strlist allow;    /* verifier rule ids excepted (a legacy appliance) */
 	int monitor;         /* periodic monitoring on (1) or off (0) */
 	long long warning;   /* seconds before expiry that make a WARNING */
 	long long critical;  /* ... and a CRITICAL */

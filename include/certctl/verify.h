@@ -68,7 +68,8 @@ typedef struct {
 } cc_verify_finding;
 
 typedef struct {
-	int verified;           /* a path to a trust anchor passed validation */
+	int verified;           /* a path to a trust anchor passed every rule */
+	int path_valid;         /* RFC 5280 validation passed (web-PKI rules aside) */
 	cc_status status;       /* the worst finding */
 	cc_cert **path;         /* leaf first, anchor last (when verified) */
 	size_t path_len;
@@ -86,6 +87,18 @@ typedef struct {
 int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 	      cc_verify_report *report);
 void cc_verify_report_dispose(cc_verify_report *report);
+
+/*
+ * The policy and revocation mode trust set `set` asks for in the
+ * configuration (trust_sets.SET.policy: webpki|rfc5280, .revocation:
+ * soft|hard|off), into `opts`; what it leaves out is left as it was.
+ * CC_EINVALID naming the key for a bad value.
+ */
+int cc_verify_set_policy(const cc_repo *repo, const char *set, cc_verify_options *opts);
+
+/* Whether `rule` is a rule id a definition may allow (known, and not a
+ * revocation, a bad signature or an untrusted path). */
+int cc_verify_rule_allowable(const char *rule);
 
 /* The report as JSON (certctl-json(7) "verify"). */
 cc_json *cc_verify_report_to_json(const cc_verify_report *report);

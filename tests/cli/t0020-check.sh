@@ -420,7 +420,7 @@ chk 2 soon3.test --json --no-record
 verdict CRITICAL validity.critical CRITICAL "expires in 3 days" soon3.test
 chk 2 selfsigned.test --json --no-record
 verdict CRITICAL chain.untrusted CRITICAL "self-signed certificate" selfsigned.test
-rules validity.ok=OK chain.untrusted=CRITICAL name.ok=OK subject.ok=OK strength.ok=OK
+rules validity.ok=OK chain.untrusted=CRITICAL eku.missing-serverauth=CRITICAL name.ok=OK subject.ok=OK strength.ok=OK
 chk 2 wronghost.test --json --no-record
 verdict CRITICAL name.mismatch CRITICAL "not valid for wronghost.test" wronghost.test
 verdict CRITICAL subject.mismatch WARNING "the common name is not 'wronghost.test'" wronghost.test
@@ -978,7 +978,6 @@ yaml_has "$M" "  sni: expired.test"
 yaml_has "$M" "  status: CRITICAL"
 yaml_has "$M" "  sha256: $(fp "$X/expired.test.pem")"
 yaml_has "$M" "  - rule: validity.expired"
-yaml_has "$M" "  - rule: chain.untrusted"
 yaml_has "$M" "  - O=Testbed,CN=Test Ext Int"
 assert_match "$(cat "$M")" "^  summary: expired 40 days ago \(" "the summary in $M"
 assert_match "$(cat "$M")" "^  time: '?[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z'?\$" "the time in $M"

@@ -261,7 +261,8 @@ import socket, ssl, sys, time
 ' || true
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$N/down.key" \
 	-out "$N/down.pem" -days 60 -subj "/CN=down.example.test" \
-	-addext "subjectAltName=DNS:down.example.test" 2>/dev/null
+	-addext "subjectAltName=DNS:down.example.test" -addext "extendedKeyUsage=serverAuth" \
+	2>/dev/null
 ok_out out certctl trust add "$N/down.pem"
 openssl s_server -quiet -accept "127.0.0.1:$DEAD" -cert "$N/down.pem" -key "$N/down.key" -www \
 	>/dev/null 2>&1 &

@@ -16,12 +16,14 @@ mkdir -p "$P"
 mkroot() { # NAME
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/$1.key" \
 		-out "$P/$1.pem" -days 90 -subj "/CN=$1" \
-		-addext "basicConstraints=critical,CA:TRUE" 2>/dev/null || fail "root $1"
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || fail "root $1"
 }
 mkleaf() { # ROOT NAME
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/$2.key" \
 		-out "$P/$2.csr" -subj "/CN=$2" 2>/dev/null || fail "csr $2"
-	printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\n' "$2" >"$P/$2.ext"
+	printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+		"$2" >"$P/$2.ext"
 	openssl x509 -req -in "$P/$2.csr" -CA "$P/$1.pem" -CAkey "$P/$1.key" -CAcreateserial \
 		-days 60 -extfile "$P/$2.ext" -out "$P/$2.pem" 2>/dev/null || fail "leaf $2"
 }
@@ -108,7 +110,7 @@ assert_match "$out" "^OK "
 # candidates, and the one that signed the leaf is found whatever the order.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/twin.key" \
 	-out "$P/twin.pem" -days 90 -subj "/CN=Root A" -addext "basicConstraints=critical,CA:TRUE" \
-	2>/dev/null || fail "the twin root"
+	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || fail "the twin root"
 cp "$P/bundle.pem" "$P/bundle.orig"
 for order in twin-first twin-last; do
 	case $order in

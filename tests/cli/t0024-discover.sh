@@ -289,9 +289,9 @@ EXPECT = {
     ('127.0.0.1', PB, None): ('OK', e['FP_OTHER'], base + strong, None),
     ('127.0.0.2', PA, None): ('OK', e['FP_VALID'], base + strong, None),
     ('127.0.0.3', PA, None): ('CRITICAL', e['FP_EXPIRED'],
-                              ['validity.expired=CRITICAL', 'chain.untrusted=CRITICAL'] + strong, None),
+                              ['validity.expired=CRITICAL'] + strong, None),
     ('127.0.0.4', PA, None): ('CRITICAL', e['FP_SELF'],
-                              ['validity.ok=OK', 'chain.untrusted=CRITICAL'] + strong + ['cert.self-signed=WARNING'], None),
+                              ['validity.ok=OK', 'chain.untrusted=CRITICAL', 'eku.missing-serverauth=CRITICAL'] + strong + ['cert.self-signed=WARNING'], None),
     ('127.0.0.5', PA, None): ('CRITICAL', e['FP_WEAK'], base + ['key.rsa-too-small=CRITICAL'], None),
     ('127.0.0.6', PA, None): ('CRITICAL', e['FP_SHA1'], base + ['signature.sha1=CRITICAL'], None),
     ('127.0.0.7', PA, None): ('WARNING', e['FP_WILD'], base + strong + ['name.wildcard=WARNING'], None),
@@ -354,8 +354,8 @@ row() {
 	assert_match "$got" "$2" "the line of $1 in the table"
 }
 row "127.0.0.2:$PA" "^OK .* O=Testbed,CN=valid\.test +-\$"
-row "127.0.0.3:$PA" "^CRITICAL .* validity\.expired,chain\.untrusted\$"
-row "127.0.0.4:$PA" "^CRITICAL .* chain\.untrusted,cert\.self-signed\$"
+row "127.0.0.3:$PA" "^CRITICAL .* validity\.expired\$"
+row "127.0.0.4:$PA" "^CRITICAL .* chain\.untrusted,eku\.missing-serverauth,cert\.self-signed\$"
 row "127.0.0.5:$PA" "^CRITICAL .* key\.rsa-too-small\$"
 row "127.0.0.6:$PA" "^CRITICAL .* signature\.sha1\$"
 row "127.0.0.7:$PA" "^WARNING .* name\.wildcard\$"
