@@ -70,6 +70,7 @@ assert_file "$dest/opt/certctl/bin/certctl"
 assert_file "$dest/opt/certctl/share/man/man1/certctl.1"
 assert_file "$dest/opt/certctl/share/man/man1/certctl-define.1"
 assert_file "$dest/opt/certctl/share/man/man5/certctl-repository.5"
+assert_file "$dest/opt/certctl/share/man/man7/certctl-json.7"
 assert_file "$dest/opt/certctl/share/bash-completion/completions/certctl"
 assert_file "$dest/opt/certctl/share/zsh/vendor-completions/_certctl"
 ok_out out "$dest/opt/certctl/bin/certctl" --version
