@@ -81,6 +81,8 @@ if command -v man >/dev/null 2>&1; then
 	assert_contains "$out" "CERTCTL-REPOSITORY" "certctl help repository"
 	MANPATH="$dest/opt/certctl/share/man" MANWIDTH=80 ok_out out certctl help definition
 	assert_contains "$out" "CERTCTL-DEFINITION" "certctl help definition"
+	MANPATH="$dest/opt/certctl/share/man" MANWIDTH=80 ok_out out certctl help json
+	assert_contains "$out" "CERTCTL-JSON" "certctl help json"
 fi
 expect_fail 64 "^certctl: no manual for 'confg'; did you mean 'config'\?\$" certctl help confg
 expect_fail 64 "^certctl: no manual for 'repostory'; did you mean 'repository'\?\$" certctl help repostory

@@ -298,6 +298,14 @@ selfsigned third third.example.com
 jdoc import 0 import "$T/pki/third.pem" --key "$T/pki/third.key" --json
 json_check "$DOC" 'i = d["imported"][0]; assert i["file"] and i["key"] and i["mode"] == "lifecycle", d'
 
+# --- config --------------------------------------------------------------------------------
+CERTCTL_LOCK_TIMEOUT=60 jdoc config 0 -c discover.rate=200 config list --json
+json_check "$DOC" '
+by = {s["key"]: s for s in d["settings"]}
+assert by["discover.rate"]["layer"] == "command line" and by["discover.rate"]["value"] == "200", by
+assert by["lock.timeout"]["layer"] == "environment", by
+assert by["defaults.key"]["layer"] == "repository", by'
+
 # --- the end of an acquisition --------------------------------------------------------------
 jdoc acquire 0 acquire man --cancel --json
 json_check "$DOC" 'assert d["action"] == "cancelled" and not d["request"]["open"], d'
