@@ -247,6 +247,10 @@ jdoc check 0 check www --json
 json_check "$DOC" 'assert [r["status"] for r in d["results"]] == ["OK", "OK"], d'
 jdoc check 2 check --json --no-record "127.0.0.1:$DEAD"
 json_check "$DOC" 'r = d["results"][0]; assert r["sha256"] is None and r["days_left"] is None, r'
+jdoc verify 0 verify "$T/srv/cert.pem" --host www.example.com --json
+json_check "$DOC" 'assert d["verified"] and d["policy"] == "webpki" and len(d["path"]) == 2, d'
+jdoc verify 2 verify "$T/pki/other.pem" --policy rfc5280 --json
+json_check "$DOC" 'assert not d["verified"] and d["status"] == "CRITICAL", d'
 
 # --- status, log, fsck -------------------------------------------------------------------------
 jdoc status 0 status --json
