@@ -119,10 +119,11 @@ torture: $(O)/certctl
 
 install: $(O)/certctl
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0755 $(O)/certctl $(DESTDIR)$(BINDIR)/certctl
 	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 contrib/completion/certctl.bash $(DESTDIR)$(BASHCOMPDIR)/certctl
 	install -m 0644 contrib/completion/_certctl $(DESTDIR)$(ZSHCOMPDIR)/_certctl
 	install -d $(DESTDIR)$(EXAMPLEDIR)/deploy/hooks
@@ -147,6 +148,7 @@ uninstall:
 		rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/$$f; done)
 	cd man && for f in *.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$f; done
 	cd man && for f in *.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$f; done
+	cd man && for f in *.7; do rm -f $(DESTDIR)$(MANDIR)/man7/$$f; done
 
 # The Debian package: certctl built again with Debian's build flags
 # (hardening) in build/deb/obj, installed under /usr into a staging tree,

@@ -238,8 +238,9 @@ static cc_json *ca_json(const cc_ca *ca)
 	cc_json_set_bool(obj, "default", cc_ca_is_default(ca));
 	cc_json_set_str(obj, "parent", *cc_ca_parent(ca) ? cc_ca_parent(ca) : NULL);
 	cc_json_set_str(obj, "key", cc_ca_key_id(ca));
-	if (cc_ca_cert(ca))
-		cc_json_set(obj, "certificate", cc_cert_to_json(cc_ca_cert(ca)));
+	/* null while a CA waits for its external parent's certificate */
+	cc_json_set(obj, "certificate", cc_ca_cert(ca) ? cc_cert_to_json(cc_ca_cert(ca)) :
+			cc_json_null());
 	for (size_t i = 0; i < n; i++)
 		cc_json_append(chain, cc_cert_to_json(certs[i]));
 	cc_json_set(obj, "chain", chain);

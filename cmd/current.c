@@ -35,7 +35,8 @@ int cmd_current(int argc, char **argv)
 		goto done;
 	}
 	if (cert_id && cc_cert_current_id(&now, repo, argv[first]) == 0 && !strcmp(now, cert_id)) {
-		cli_info("%s: %s is already current\n", argv[first], cert_id);
+		if (!json) /* with --json, standard output is the document alone */
+			cli_info("%s: %s is already current\n", argv[first], cert_id);
 		cert_id = NULL; /* nothing to commit */
 	}
 	cc_error_clear();

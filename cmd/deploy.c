@@ -97,6 +97,11 @@ int cmd_deploy(int argc, char **argv)
 		rc = cli_usage_error("deploy", "--note goes with --confirm-manual");
 		goto done;
 	}
+	/* A dry run changes no record, so it has none to print: its lines only. */
+	if (dry && json) {
+		rc = cli_usage_error("deploy", "--dry-run and --json exclude each other");
+		goto done;
+	}
 	if (cert && (check || confirm || rollback)) {
 		rc = cli_usage_error("deploy", "--cert goes with a deploy or --package-out");
 		goto done;

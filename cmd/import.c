@@ -107,8 +107,9 @@ static int import_discovery(const struct import_args *a, const char *report, int
 			char *by = cc_cert_managed_by(repo, e->sha256);
 
 			if (by) {
-				cli_info("%s:%u: certificate already in definition %s\n", e->host,
-					 e->port, by);
+				if (!a->json) /* the document alone on standard output */
+					cli_info("%s:%u: certificate already in definition %s\n",
+						 e->host, e->port, by);
 				free(by);
 				continue;
 			}
@@ -155,6 +156,8 @@ static int import_discovery(const struct import_args *a, const char *report, int
 			cc_json_set_str(o, "definition", r.definition);
 			cc_json_set_str(o, "certificate", r.cert_id);
 			cc_json_set_bool(o, "created", r.created);
+			cc_json_set_bool(o, "key", 0);
+			cc_json_set_int(o, "chain", (long long)r.chain_len);
 			cc_json_set_str(o, "mode", cc_operation_mode_name(r.mode));
 			cc_json_append(results, o);
 		}

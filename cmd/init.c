@@ -38,6 +38,8 @@ int cmd_init(int argc, char **argv)
 			cc_repo_secret_path(repo, &path);
 			cc_json_set_str(out, "secret_path", cc_buf_cstr(&path));
 			cc_buf_dispose(&path);
+		} else {
+			cc_json_set(out, "secret_path", cc_json_null());
 		}
 		rc = cli_print_json(out);
 	} else {

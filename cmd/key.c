@@ -24,6 +24,18 @@ static cc_json *info_json(const cc_key_info *info)
 	return obj;
 }
 
+/* Print a key as key show, generate and import print it: certctl.key/1 with
+ * one record (certctl-json(7) "key"), its public key included. */
+static int print_key_json(const cc_key_info *info, const char *public_pem)
+{
+	cc_json *out = cc_json_object(), *obj = info_json(info);
+
+	cc_json_set_str(obj, "public_key_pem", public_pem);
+	cc_json_set_str(out, "schema", "certctl.key/1");
+	cc_json_set(out, "key", obj);
+	return cli_print_json(out);
+}
+
 static int key_list(int argc, char **argv)
 {
 	int json = 0, first, rc;
@@ -99,12 +111,7 @@ static int key_show(int argc, char **argv)
 	}
 	cc_key_spec_format(&info.spec, spec, sizeof(spec));
 	if (json) {
-		cc_json *out = cc_json_object(), *obj = info_json(&info);
-
-		cc_json_set_str(obj, "public_key_pem", pem.ptr);
-		cc_json_set_str(out, "schema", "certctl.key/1");
-		cc_json_set(out, "key", obj);
-		rc = cli_print_json(out);
+		rc = print_key_json(&info, pem.ptr);
 	} else {
 		printf("id:          %s\ntype:        %s\nfingerprint: SHA256:%s\ncreated:     %s\n"
 		       "origin:      %s\n%s", info.id, spec, info.fingerprint,
@@ -118,13 +125,15 @@ done:
 	return rc;
 }
 
-/* Store `key` in one commit; prints its id. */
+/* Store `key` in one commit; prints its id, or with `json` the key record. */
 static int store_key(cc_repo *repo, cc_key *key, const char *origin, const char *verb, int json)
 {
 	cc_txn *txn = NULL;
-	cc_buf summary = CC_BUF_INIT;
+	cc_buf summary = CC_BUF_INIT, pem = CC_BUF_INIT;
+	cc_key_info info;
 	int rc;
 
+	memset(&info, 0, sizeof(info));
 	cc_buf_printf(&summary, "key: %s: %s", cc_key_id(key), verb);
 	if (cc_txn_begin(&txn, repo, "key") < 0 || cc_key_store(txn, key, origin) < 0 ||
 	    cc_txn_trailer(txn, "Certctl-Key", cc_key_id(key)) < 0) {
@@ -138,17 +147,11 @@ static int store_key(cc_repo *repo, cc_key *key, const char *origin, const char 
 		goto done;
 	}
 	if (json) {
-		cc_json *out = cc_json_object();
-		cc_key_spec spec;
-		char text[32];
-
-		cc_key_get_spec(key, &spec);
-		cc_key_spec_format(&spec, text, sizeof(text));
-		cc_json_set_str(out, "schema", "certctl.key/1");
-		cc_json_set_str(out, "id", cc_key_id(key));
-		cc_json_set_str(out, "type", text);
-		cc_json_set_str(out, "fingerprint_sha256", cc_key_fingerprint(key));
-		rc = cli_print_json(out);
+		if (cc_key_info_load(&info, repo, cc_key_id(key)) < 0 ||
+		    cc_key_public_pem(key, &pem) < 0)
+			rc = cli_lib_error();
+		else
+			rc = print_key_json(&info, pem.ptr);
 	} else {
 		printf("%s\n", cc_key_id(key));
 		rc = EXIT_OK;
@@ -156,6 +159,8 @@ static int store_key(cc_repo *repo, cc_key *key, const char *origin, const char 
 done:
 	cc_txn_abort(txn);
 	cc_buf_dispose(&summary);
+	cc_buf_dispose(&pem);
+	cc_key_info_dispose(&info);
 	return rc;
 }
 

@@ -89,7 +89,7 @@ static int trust_list(int argc, char **argv)
 		OPT_DONE(),
 	};
 
-	if ((rc = cli_parse(argc, argv, options, "certctl trust list [--set NAME]",
+	if ((rc = cli_parse(argc, argv, options, "certctl trust list [--set NAME] [--json]",
 			    "List a trust set: its bundle file and the CAs stored in the "
 			    "repository (the repository's own CAs are trusted in every set).",
 			    &first)))

@@ -227,10 +227,14 @@ static int send_webhook(const cc_node *conf, const cc_message *m, cc_buf *detail
 		return cc_error_set(CC_EINVALID, "notify.webhook.url: plain http:// only to this "
 				    "machine (127.0.0.0/8, ::1); use https://");
 	if (!m->json) {
+		/* A message of its own (the test) is a notification with
+		 * nothing to report: the fields monitor's have. */
 		own = cc_json_object();
 		cc_json_set_str(own, "schema", "certctl.notification/1");
 		cc_json_set_str(own, "subject", m->subject);
 		cc_json_set_str(own, "text", m->text);
+		cc_json_set_str(own, "status", "OK");
+		cc_json_set(own, "items", cc_json_array());
 	}
 	if ((rc = cc_json_dump(m->json ? m->json : own, 0, &body)) < 0)
 		goto done;
@@ -529,6 +533,7 @@ int cc_notify_monitor(cc_repo *repo, const cc_check_result *checks, size_t nchec
 	cc_buf_puts(&text, "\n-- \ncertctl monitor; 'certctl status' shows more.\n");
 	cc_json_set_str(payload, "schema", "certctl.notification/1");
 	cc_json_set_str(payload, "subject", subject.ptr);
+	cc_json_set_str(payload, "text", text.ptr);
 	cc_json_set_str(payload, "status", cc_status_name(worst));
 	cc_json_set(payload, "items", items);
 	items = NULL;

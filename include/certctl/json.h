@@ -27,8 +27,9 @@ int cc_json_set(cc_json *obj, const char *key, cc_json *value);
 int cc_json_append(cc_json *arr, cc_json *value);
 int cc_json_append_str(cc_json *arr, const char *value);
 
-/* Serialize (sorted keys unless `pretty`==2 keeps insertion order) with a
- * trailing newline. */
+/* Serialize, members in the order they were set, indented by two spaces
+ * when `pretty` (else on one line), with a trailing newline; the schemas of
+ * the documents are in certctl-json(7). */
 int cc_json_dump(const cc_json *json, int pretty, cc_buf *out);
 
 void cc_json_free(cc_json *json);

@@ -88,12 +88,17 @@ ok grep -qxF "type: ecdsa:P-256" "keys/${id:0:2}/$id.yaml"
 KEY[default]=$id
 # --json
 ok_out out certctl key generate --key ed25519 --json
+# The same record as key show prints (certctl.key/1).
 json_check "$out" '
 import re
-assert d["type"] == "ed25519", d
-assert re.fullmatch("[0-9a-f]{16}", d["id"]), d
-assert d["fingerprint_sha256"].startswith(d["id"]), d'
-jid=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+assert d["schema"] == "certctl.key/1", d
+k = d["key"]
+assert k["type"] == "ed25519", d
+assert re.fullmatch("[0-9a-f]{16}", k["id"]), d
+assert k["fingerprint_sha256"].startswith(k["id"]), d
+assert k["origin"] == "generated", d
+assert k["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----"), d'
+jid=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"]["id"])')
 assert_file "keys/${jid:0:2}/$jid.pem"
 assert_eq "key: $jid: generated" "$(git log -1 --format=%s)" "commit subject of key generate --json"
 

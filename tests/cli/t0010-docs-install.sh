@@ -70,6 +70,7 @@ assert_file "$dest/opt/certctl/bin/certctl"
 assert_file "$dest/opt/certctl/share/man/man1/certctl.1"
 assert_file "$dest/opt/certctl/share/man/man1/certctl-define.1"
 assert_file "$dest/opt/certctl/share/man/man5/certctl-repository.5"
+assert_file "$dest/opt/certctl/share/man/man7/certctl-json.7"
 assert_file "$dest/opt/certctl/share/bash-completion/completions/certctl"
 assert_file "$dest/opt/certctl/share/zsh/vendor-completions/_certctl"
 ok_out out "$dest/opt/certctl/bin/certctl" --version
@@ -80,6 +81,8 @@ if command -v man >/dev/null 2>&1; then
 	assert_contains "$out" "CERTCTL-REPOSITORY" "certctl help repository"
 	MANPATH="$dest/opt/certctl/share/man" MANWIDTH=80 ok_out out certctl help definition
 	assert_contains "$out" "CERTCTL-DEFINITION" "certctl help definition"
+	MANPATH="$dest/opt/certctl/share/man" MANWIDTH=80 ok_out out certctl help json
+	assert_contains "$out" "CERTCTL-JSON" "certctl help json"
 fi
 expect_fail 64 "^certctl: no manual for 'confg'; did you mean 'config'\?\$" certctl help confg
 expect_fail 64 "^certctl: no manual for 'repostory'; did you mean 'repository'\?\$" certctl help repostory

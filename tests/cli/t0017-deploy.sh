@@ -353,7 +353,7 @@ n0=$(commits)
 ok_out out certctl deploy web --target ngx --json
 deploy_commits "$n0" web ngx "$C2" prepared installed confirmed
 json_check "$out" "
-assert d['schema'] in ('certctl/deploy/1', 'certctl.deploy/1'), d['schema']
+assert d['schema'] == 'certctl.deploy/1', d['schema']
 assert d['definition'] == 'web', d
 assert [t['target'] for t in d['targets']] == ['ngx'], d
 t = d['targets'][0]
@@ -507,7 +507,7 @@ assert_match "$out" "^web +leafonly +files +failed +$C3 " "deployments --failed"
 assert_eq 3 "$(printf '%s\n' "$out" | grep -c '^web ')" "rows of deployments --failed"
 ok_out out certctl deployments --failed --json
 json_check "$out" "
-assert d['schema'] in ('certctl/deployments/1', 'certctl.deployments/1'), d['schema']
+assert d['schema'] == 'certctl.deployments/1', d['schema']
 assert sorted(x['target'] for x in d['deployments']) == ['leafonly', 'ngx', 'ngxr'], d
 assert all(x['state'] == 'failed' for x in d['deployments']), d
 "
@@ -893,7 +893,7 @@ fi
 # === 8. deployments: all of it, --open, --json ===========================================
 ok_out out certctl deployments --json
 json_check "$out" "
-assert d['schema'] in ('certctl/deployments/1', 'certctl.deployments/1'), d['schema']
+assert d['schema'] == 'certctl.deployments/1', d['schema']
 got = sorted((x['definition'], x['target'], x['state']) for x in d['deployments'])
 assert got == [('app', 'le', 'installed'), ('app', 'store', 'installed'), ('hook', 'fail', 'failed'),
     ('hook', 'run', 'installed'), ('hook', 'slow', 'failed'), ('web', 'leafonly', 'manually-confirmed'),
