@@ -9,7 +9,7 @@
 struct define_args {
 	const char *from, *clone;
 	const char *cn, *org, *ou, *locality, *state, *country, *email;
-	cc_strlist dns, ip, san_email, uri, checks;
+	cc_strlist dns, ip, san_email, uri, checks, allow;
 	const char *key, *key_id, *provider, *ca, *profile, *product, *validation;
 	const char *validity, *renew_before, *trust_set, *mode, *process;
 	const char *sni, *starttls, *warning, *critical;
@@ -105,6 +105,12 @@ static int apply(cc_repo *repo, cc_definition *def, const struct define_args *a)
 	    set_duration(&def->critical, a->critical, "critical"))
 		return EXIT_FAIL;
 	set_field(&def->trust_set, a->trust_set);
+	for (size_t i = 0; i < a->allow.count; i++)
+		if (a->allow.items[i][0] && !cc_verify_rule_allowable(a->allow.items[i]))
+			return cli_error("--allow: '%s' is not a rule that can be allowed (see "
+					 "certctl-verify(1))", a->allow.items[i]);
+	if (replace_list(&def->allow, &a->allow) < 0)
+		return cli_error("out of memory");
 	if (a->mode && cc_operation_mode_parse(&def->mode, a->mode) < 0)
 		return cli_error("--mode: %s", cc_error_last());
 	if (a->process && cc_process_mode_parse(&def->process, a->process) < 0)
@@ -198,6 +204,8 @@ int cmd_define(int argc, char **argv)
 			OPT_STR(0, "sni", &a.sni, "NAME", "TLS server name for the checks"),
 			OPT_STR(0, "starttls", &a.starttls, "PROTO", "smtp, imap, pop3, ftp, ldap or postgres"),
 			OPT_STR(0, "trust-set", &a.trust_set, "NAME", "trusted CA set"),
+			OPT_MULTI(0, "allow", &a.allow, "RULE", "accept a verifier rule's failure "
+				  "(repeatable; replaces the list; '' empties it)"),
 			OPT_BOOL(0, "monitor", &a.monitor, "monitor periodically"),
 			OPT_NO(0, "no-monitor", &a.monitor, "do not monitor"),
 			OPT_STR(0, "warning", &a.warning, "DUR", "remaining validity that warns"),
@@ -335,5 +343,6 @@ done:
 	cc_strlist_dispose(&a.san_email);
 	cc_strlist_dispose(&a.uri);
 	cc_strlist_dispose(&a.checks);
+	cc_strlist_dispose(&a.allow);
 	return rc;
 }

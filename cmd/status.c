@@ -77,7 +77,11 @@ int cmd_status(int argc, char **argv)
 		       !strcmp(s->mode, "monitor") ? "monitor" : s->process,
 		       s->current ? s->current : "-", days, s->next ? s->next : "-", acq, deploy);
 		cli_paint(stdout, s->check_status ? s->check_status : "-", 0);
-		printf("%s%s\n", s->check_summary ? ": " : "", s->check_summary ? s->check_summary : "");
+		printf("%s%s", s->check_summary ? ": " : "", s->check_summary ? s->check_summary : "");
+		/* Exceptions to the verifier's rules are shown, not hidden. */
+		for (size_t k = 0; k < s->allow.count; k++)
+			printf("%s%s", k ? "," : " (allows ", s->allow.items[k]);
+		printf("%s\n", s->allow.count ? ")" : "");
 	}
 done:
 	cc_def_status_list_free(list, n);

@@ -71,7 +71,7 @@ static int exit_of(cc_status status)
 
 int cmd_verify(int argc, char **argv)
 {
-	const char *policy = NULL, *host = NULL, *set = NULL, *revocation = "soft", *at = NULL;
+	const char *policy = NULL, *host = NULL, *set = NULL, *revocation = NULL, *at = NULL;
 	const char *sni = NULL;
 	cc_strlist ca_files = CC_STRLIST_INIT, untrusted_files = CC_STRLIST_INIT;
 	cc_strlist crl_files = CC_STRLIST_INIT, allow = CC_STRLIST_INIT;
@@ -84,7 +84,8 @@ int cmd_verify(int argc, char **argv)
 	cc_verify_options opts = CC_VERIFY_OPTIONS_INIT;
 	cc_verify_report report;
 	const struct cli_opt options[] = {
-		OPT_STR(0, "policy", &policy, "POLICY", "webpki (default) or rfc5280"),
+		OPT_STR(0, "policy", &policy, "POLICY", "webpki or rfc5280 (default: the trust set's "
+			"policy, else webpki)"),
 		OPT_STR(0, "host", &host, "NAME", "the name or address the certificate must be "
 			"for (default: HOST of HOST:PORT)"),
 		OPT_STR(0, "sni", &sni, "NAME", "the server name to send (default: HOST)"),
@@ -95,8 +96,8 @@ int cmd_verify(int argc, char **argv)
 			  "path with (repeatable)"),
 		OPT_MULTI(0, "crl", &crl_files, "FILE", "a CRL to check revocation with "
 			  "(repeatable)"),
-		OPT_STR(0, "revocation", &revocation, "MODE", "soft (unknown is a WARNING, the "
-			"default), hard (unknown is CRITICAL) or off"),
+		OPT_STR(0, "revocation", &revocation, "MODE", "soft (unknown is a WARNING), hard "
+			"(unknown is CRITICAL) or off (default: the trust set's, else soft)"),
 		OPT_BOOL(0, "no-fetch", &no_fetch, "fetch neither intermediates (AIA) nor CRLs"),
 		OPT_MULTI(0, "allow", &allow, "RULE", "accept a rule's failure (repeatable)"),
 		OPT_STR(0, "at", &at, "TIME", "verify as of TIME (2026-11-24T10:00:00Z or @SECONDS)"),
@@ -120,10 +121,25 @@ int cmd_verify(int argc, char **argv)
 		rc = cli_usage_error("verify", "give one FILE or HOST:PORT");
 		goto done;
 	}
+	/* The trust set's policy and revocation mode, unless options say. */
+	if (!ca_files.count && cc_repo_open(&repo, cli.repo_dir, 0) < 0) {
+		repo = NULL;
+		cc_error_clear();
+	}
+	if (repo) {
+		char def[129];
+
+		if (cc_verify_set_policy(repo, set ? set : cc_trust_default(repo, def), &opts) < 0) {
+			cli_lib_error();
+			rc = 3;
+			goto done;
+		}
+	}
 	if ((policy && cc_verify_policy_parse(&opts.policy, policy) < 0) ||
 	    (at && parse_time(at, &opts.at) < 0 &&
 	     cc_error_set(CC_EINVALID, "--at '%s': give 2026-11-24T10:00:00Z or @SECONDS", at)) ||
-	    (strcmp(revocation, "soft") && strcmp(revocation, "hard") && strcmp(revocation, "off") &&
+	    (revocation && strcmp(revocation, "soft") && strcmp(revocation, "hard") &&
+	     strcmp(revocation, "off") &&
 	     cc_error_set(CC_EINVALID, "--revocation '%s': soft, hard or off", revocation) < 0) ||
 	    !timeout || timeout > 300) {
 		if (!timeout || timeout > 300)
@@ -131,17 +147,13 @@ int cmd_verify(int argc, char **argv)
 		rc = cli_usage_error("verify", "%s", cc_error_last());
 		goto done;
 	}
-	opts.revocation = !strcmp(revocation, "hard") ? CC_REVOCATION_HARD :
-			  !strcmp(revocation, "off") ? CC_REVOCATION_OFF : CC_REVOCATION_SOFT;
+	if (revocation)
+		opts.revocation = !strcmp(revocation, "hard") ? CC_REVOCATION_HARD :
+				  !strcmp(revocation, "off") ? CC_REVOCATION_OFF : CC_REVOCATION_SOFT;
 	if ((rc = read_cert_files(&ca_files, &anchors, &nanchors)) ||
 	    (rc = read_cert_files(&untrusted_files, &extra, &nextra))) {
 		rc = 3;
 		goto done;
-	}
-	/* A repository is optional: without one the system's CAs are trusted. */
-	if (!nanchors && cc_repo_open(&repo, cli.repo_dir, 0) < 0) {
-		repo = NULL;
-		cc_error_clear();
 	}
 	{
 		char hostbuf[256];

@@ -21,6 +21,7 @@ void cc_def_status_dispose(cc_def_status *s)
 	free(s->check_status);
 	free(s->check_summary);
 	free(s->check_time);
+	cc_strlist_dispose(&s->allow);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -48,6 +49,7 @@ static int collect(cc_repo *repo, const cc_definition *def, const char *name, cc
 	s->mode = strdup(cc_operation_mode_name(def->mode));
 	s->process = strdup(cc_process_mode_name(def->process));
 	s->monitored = def->monitor;
+	cc_strlist_copy(&s->allow, &def->allow);
 	if ((rc = cc_cert_current(&cur, NULL, NULL, repo, name)) == 0) {
 		char when[32];
 
@@ -219,6 +221,13 @@ cc_json *cc_def_status_to_json(const cc_def_status *s)
 		rc |= cc_json_set_str(chk, "time", s->check_time);
 	}
 	rc |= cc_json_set(o, "last_check", chk);
+	{
+		cc_json *allow = cc_json_array();
+
+		for (size_t i = 0; i < s->allow.count; i++)
+			rc |= cc_json_append_str(allow, s->allow.items[i]);
+		rc |= cc_json_set(o, "allow", allow);
+	}
 	if (rc) {
 		cc_json_free(o);
 		return NULL;

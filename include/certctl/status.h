@@ -23,6 +23,7 @@ typedef struct {
 	size_t deploy_total, deploy_done, deploy_failed; /* deployment records */
 	char *check_status, *check_summary, *check_time; /* the last check (worst endpoint) */
 	int check_failed;
+	cc_strlist allow;        /* the verifier rules the definition excepts */
 } cc_def_status;
 
 /* The status of every definition, sorted by name (peers after their definition). */
