@@ -105,6 +105,7 @@ void cc_probe_result_dispose(cc_probe_result *r)
 	free(r->protocol);
 	free(r->cipher);
 	free(r->alpn);
+	free(r->ocsp);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -301,6 +302,8 @@ static void start_tls(slot *s, const cc_probe *p, cc_probe_result *r, SSL_CTX *c
 	}
 	if (p->sni && *p->sni)
 		SSL_set_tlsext_host_name(s->ssl, p->sni);
+	/* A stapled OCSP response costs the server nothing to send. */
+	SSL_set_tlsext_status_type(s->ssl, TLSEXT_STATUSTYPE_ocsp);
 	if (p->alpn && alpn_wire(p->alpn, alpn, sizeof(alpn), &alpn_len) == 0 && alpn_len)
 		SSL_set_alpn_protos(s->ssl, alpn, alpn_len);
 	SSL_set_connect_state(s->ssl);
@@ -603,6 +606,15 @@ static void handshake(slot *s, const cc_probe *p, cc_probe_result *r)
 	}
 	r->protocol = cc_strdup(SSL_get_version(s->ssl));
 	r->cipher = cc_strdup(SSL_get_cipher_name(s->ssl));
+	{
+		const unsigned char *resp = NULL;
+		long len = SSL_get_tlsext_status_ocsp_resp(s->ssl, &resp);
+
+		if (resp && len > 0 && len < 65536 && (r->ocsp = malloc((size_t)len))) {
+			memcpy(r->ocsp, resp, (size_t)len);
+			r->ocsp_len = (size_t)len;
+		}
+	}
 	{
 		const unsigned char *sel = NULL;
 		unsigned len = 0;

@@ -47,6 +47,8 @@ typedef struct {
 	char *alpn;           /* the protocol the server chose, or NULL */
 	long connect_ms;      /* from the start of the probe */
 	long handshake_ms;
+	unsigned char *ocsp;  /* the OCSP response the server stapled (DER), or NULL */
+	size_t ocsp_len;
 } cc_probe_result;
 
 void cc_probe_result_dispose(cc_probe_result *result);

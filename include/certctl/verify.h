@@ -51,12 +51,14 @@ typedef struct {
 	long long warning, critical; /* expiry thresholds, seconds; 0: 30 / 7 days */
 	int no_fetch;               /* never fetch an intermediate from its AIA URL */
 	const cc_strlist *allowed;  /* rule ids excepted (a definition's allow list) */
+	const unsigned char *ocsp_stapled; /* the leaf's OCSP response a server sent */
+	size_t ocsp_stapled_len;
 } cc_verify_options;
 
 #define CC_VERIFY_OPTIONS_VERSION 1
 #define CC_VERIFY_OPTIONS_INIT \
 	{ CC_VERIFY_OPTIONS_VERSION, CC_POLICY_WEBPKI, CC_REVOCATION_SOFT, NULL, NULL, 0, NULL, 0, \
-	  NULL, 0, NULL, 0, 0, 0, 0, NULL }
+	  NULL, 0, NULL, 0, 0, 0, 0, NULL, NULL, 0 }
 
 /* One verdict: as in a check (rule id, status, message), with where. */
 typedef struct {
