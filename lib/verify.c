@@ -703,6 +703,7 @@ int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *ctx = NULL;
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	STACK_OF(ASN1_OBJECT) *any_policy = sk_ASN1_OBJECT_new_null();
 	cc_cert **fetched[AIA_ROUNDS] = { 0 };
 	size_t nfetched[AIA_ROUNDS] = { 0 };
 	char *fetched_url = NULL;
@@ -715,7 +716,8 @@ int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 	run.crls = sk_X509_CRL_new_null();
 	if (run_index < 0)
 		run_index = X509_STORE_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	if (!untrusted || !run.crls || run_index < 0) {
+	if (!untrusted || !run.crls || run_index < 0 || !any_policy ||
+	    !sk_ASN1_OBJECT_push(any_policy, OBJ_nid2obj(NID_any_policy))) {
 		rc = cc_error_set(CC_ERROR, "out of memory");
 		goto done;
 	}
@@ -753,6 +755,15 @@ int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 		if (opts->revocation != CC_REVOCATION_OFF)
 			flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
 		X509_VERIFY_PARAM_set_flags(param, flags);
+		/*
+		 * RFC 5280 6.1.1's initial-policy-set, any-policy.  Without a
+		 * policy set OpenSSL skips policy processing altogether (and
+		 * with an empty one it fails every requireExplicitPolicy).
+		 */
+		if (X509_VERIFY_PARAM_set1_policies(param, any_policy) != 1) {
+			rc = cc_error_openssl(CC_ERROR, "cannot set up verification");
+			goto done;
+		}
 		X509_VERIFY_PARAM_set_depth(param, MAX_DEPTH);
 		/* Key sizes and algorithms are rules of their own, named below. */
 		X509_VERIFY_PARAM_set_auth_level(param, 0);
@@ -849,6 +860,7 @@ done:
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
 	sk_X509_free(untrusted);
+	sk_ASN1_OBJECT_free(any_policy); /* OBJ_nid2obj's objects are static */
 	sk_X509_CRL_pop_free(run.crls, X509_CRL_free);
 	cc_strlist_dispose(&run.crl_tried);
 	cc_strlist_dispose(&run.crl_failed);
