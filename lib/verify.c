@@ -752,8 +752,14 @@ int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 		param = X509_STORE_CTX_get0_param(ctx);
 		if (anchors_partial)
 			flags |= X509_V_FLAG_PARTIAL_CHAIN;
+		/*
+		 * Extended CRL support: CRLs signed with a key of their own,
+		 * indirect CRLs (cRLIssuer) and CRLs split by reason, as RFC
+		 * 5280 6.3 has them; without it OpenSSL ignores such CRLs.
+		 */
 		if (opts->revocation != CC_REVOCATION_OFF)
-			flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+			flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL |
+				 X509_V_FLAG_EXTENDED_CRL_SUPPORT;
 		X509_VERIFY_PARAM_set_flags(param, flags);
 		/*
 		 * RFC 5280 6.1.1's initial-policy-set, any-policy.  Without a
