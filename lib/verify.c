@@ -1,9 +1,9 @@
 /*
  * The verifier (include/certctl/verify.h).  OpenSSL builds and validates
- * the path (RFC 5280, strict, CRLs); a verification callback keeps every
- * error it reports instead of stopping at the first, so the report names
- * each problem with its rule id.  The web-PKI rules OpenSSL leaves out are
- * applied here to the path it built.
+ * the path (RFC 5280, strict under web PKI, CRLs); a verification
+ * callback keeps every error it reports instead of stopping at the first,
+ * so the report names each problem with its rule id.  The web-PKI rules
+ * OpenSSL leaves out are applied here to the path it built.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -738,7 +738,13 @@ int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 	for (int round = 0;; round++) {
 		X509_VERIFY_PARAM *param;
 		STACK_OF(X509) *path;
-		unsigned long flags = X509_V_FLAG_X509_STRICT;
+		/*
+		 * OpenSSL's strict checks hold CAs to RFC 5280's profile (a
+		 * critical basicConstraints, key identifiers), which its path
+		 * validation does not ask for: the web-PKI rules, not rfc5280's.
+		 */
+		unsigned long flags = opts->policy == CC_POLICY_WEBPKI ?
+					      X509_V_FLAG_X509_STRICT : 0;
 		int ok, err;
 
 		/* Path errors of an earlier round are not the answer. */
