@@ -205,8 +205,9 @@ static void revocation_details(verify_run *run, X509 *x, char *out, size_t size)
 		long code = -1;
 		struct tm tm;
 
-		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) ||
-		    X509_CRL_get0_by_cert(crl, &rev, x) != 1 || !rev)
+		/* It matches the issuer too: the CRL's, or an indirect CRL's
+		 * certificateIssuer entry extension (RFC 5280 5.3.3). */
+		if (X509_CRL_get0_by_cert(crl, &rev, x) != 1 || !rev)
 			continue;
 		if (ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(rev), &tm) == 1)
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
