@@ -193,7 +193,8 @@ int cmd_verify(int argc, char **argv)
 		goto done;
 	}
 	memcpy(untrusted, given + 1, (ngiven - 1) * sizeof(*given));
-	memcpy(untrusted + ngiven - 1, extra, nextra * sizeof(*extra));
+	if (nextra) /* extra is NULL without --untrusted: no memcpy from NULL */
+		memcpy(untrusted + ngiven - 1, extra, nextra * sizeof(*extra));
 	opts.untrusted = untrusted;
 	opts.nuntrusted = ngiven - 1 + nextra;
 	opts.anchors = anchors;

@@ -1,9 +1,9 @@
 /*
  * The verifier (include/certctl/verify.h).  OpenSSL builds and validates
- * the path (RFC 5280, strict, CRLs); a verification callback keeps every
- * error it reports instead of stopping at the first, so the report names
- * each problem with its rule id.  The web-PKI rules OpenSSL leaves out are
- * applied here to the path it built.
+ * the path (RFC 5280, strict under web PKI, CRLs); a verification
+ * callback keeps every error it reports instead of stopping at the first,
+ * so the report names each problem with its rule id.  The web-PKI rules
+ * OpenSSL leaves out are applied here to the path it built.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -265,8 +265,9 @@ static void revocation_details(verify_run *run, X509 *x, char *out, size_t size)
 		long code = -1;
 		struct tm tm;
 
-		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) ||
-		    X509_CRL_get0_by_cert(crl, &rev, x) != 1 || !rev)
+		/* It matches the issuer too: the CRL's, or an indirect CRL's
+		 * certificateIssuer entry extension (RFC 5280 5.3.3). */
+		if (X509_CRL_get0_by_cert(crl, &rev, x) != 1 || !rev)
 			continue;
 		if (ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(rev), &tm) == 1)
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -806,6 +807,7 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 	verify_run run = { 0 };
 	X509_STORE_CTX *ctx = NULL;
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	STACK_OF(ASN1_OBJECT) *any_policy = sk_ASN1_OBJECT_new_null();
 	cc_cert **fetched[AIA_ROUNDS] = { 0 };
 	size_t nfetched[AIA_ROUNDS] = { 0 };
 	char *fetched_url = NULL;
@@ -826,7 +828,8 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 	}
 	run.crls = sk_X509_CRL_new_null();
 	pthread_once(&index_once, index_init);
-	if (!untrusted || !run.crls || run_index < 0) {
+	if (!untrusted || !run.crls || run_index < 0 || !any_policy ||
+	    !sk_ASN1_OBJECT_push(any_policy, OBJ_nid2obj(NID_any_policy))) {
 		rc = cc_error_set(CC_ERROR, "out of memory");
 		goto done;
 	}
@@ -845,9 +848,13 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 	for (int round = 0;; round++) {
 		X509_VERIFY_PARAM *param;
 		STACK_OF(X509) *path;
-		/* OpenSSL's strict checks are CA/B conformance, beyond RFC 5280's
-		 * path validation (a non-critical basicConstraints is valid there). */
-		unsigned long flags = opts->policy == CC_POLICY_WEBPKI ? X509_V_FLAG_X509_STRICT : 0;
+		/*
+		 * OpenSSL's strict checks hold CAs to RFC 5280's profile (a
+		 * critical basicConstraints, key identifiers), which its path
+		 * validation does not ask for: the web-PKI rules, not rfc5280's.
+		 */
+		unsigned long flags = opts->policy == CC_POLICY_WEBPKI ?
+					      X509_V_FLAG_X509_STRICT : 0;
 		int ok, err;
 
 		/* Path errors of an earlier round are not the answer. */
@@ -862,9 +869,24 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 		param = X509_STORE_CTX_get0_param(ctx);
 		if (anchors_partial)
 			flags |= X509_V_FLAG_PARTIAL_CHAIN;
+		/*
+		 * Extended CRL support: CRLs signed with a key of their own,
+		 * indirect CRLs (cRLIssuer) and CRLs split by reason, as RFC
+		 * 5280 6.3 has them; without it OpenSSL ignores such CRLs.
+		 */
 		if (opts->revocation != CC_REVOCATION_OFF)
-			flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+			flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL |
+				 X509_V_FLAG_EXTENDED_CRL_SUPPORT;
 		X509_VERIFY_PARAM_set_flags(param, flags);
+		/*
+		 * RFC 5280 6.1.1's initial-policy-set, any-policy.  Without a
+		 * policy set OpenSSL skips policy processing altogether (and
+		 * with an empty one it fails every requireExplicitPolicy).
+		 */
+		if (X509_VERIFY_PARAM_set1_policies(param, any_policy) != 1) {
+			rc = cc_error_openssl(CC_ERROR, "cannot set up verification");
+			goto done;
+		}
 		X509_VERIFY_PARAM_set_depth(param, MAX_DEPTH);
 		/* Key sizes and algorithms are rules of their own, named below. */
 		X509_VERIFY_PARAM_set_auth_level(param, 0);
@@ -981,6 +1003,7 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 done:
 	X509_STORE_CTX_free(ctx);
 	sk_X509_free(untrusted);
+	sk_ASN1_OBJECT_free(any_policy); /* OBJ_nid2obj's objects are static */
 	sk_X509_CRL_pop_free(run.crls, X509_CRL_free);
 	cc_strlist_dispose(&run.crl_tried);
 	cc_strlist_dispose(&run.crl_failed);

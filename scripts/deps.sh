@@ -7,7 +7,7 @@ set -eu
 
 build="gcc libc6-dev make pkg-config libssl-dev libgit2-dev libyaml-dev
 libcurl4-openssl-dev libjansson-dev zlib1g-dev libpsl-dev publicsuffix check"
-test="git openssl curl faketime clang libclang-rt-dev valgrind nginx pebble default-jre-headless openssh-server openssh-client python3-aiosmtpd python3-jsonschema dpkg-dev zsh"
+test="git openssl curl faketime clang libclang-rt-dev valgrind nginx pebble default-jre-headless openssh-server openssh-client python3-aiosmtpd python3-jsonschema python3-cryptography-vectors dpkg-dev zsh"
 deb="dpkg-dev"
 bench="certbot hyperfine nmap"
 

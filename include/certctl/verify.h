@@ -4,11 +4,12 @@
  * It builds the path from the leaf through what the server sent or the
  * file held (any order; extras reported), the repository's CAs and the
  * trust set, fetching a missing issuer from its CA issuers URL; validates
- * it with OpenSSL's RFC 5280 path validation, strict; checks revocation
- * against the CRLs it has; and, under the web-PKI policy, applies the
- * rules browsers and the CA/Browser Forum add (names from SAN only,
- * wildcards, serverAuth, key sizes and algorithms, AKI/SKI).  Every
- * verdict is a finding with a stable rule id (certctl-verify(1)).
+ * it with OpenSSL's RFC 5280 path validation (strict under web PKI);
+ * checks revocation against the CRLs it has; and, under the web-PKI
+ * policy, applies the rules browsers and the CA/Browser Forum add (names
+ * from SAN only, wildcards, serverAuth, key sizes and algorithms,
+ * AKI/SKI).  Every verdict is a finding with a stable rule id
+ * (certctl-verify(1)).
  */
 #ifndef CERTCTL_VERIFY_H
 #define CERTCTL_VERIFY_H

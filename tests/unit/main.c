@@ -25,6 +25,7 @@ static Suite *(*const suites[])(void) = {
 	ca_suite,
 	acquire_suite,
 	keystore_suite,
+	verify_suite,
 };
 
 int main(void)

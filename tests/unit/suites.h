@@ -21,5 +21,6 @@ Suite *fsck_suite(void);
 Suite *ca_suite(void);
 Suite *acquire_suite(void);
 Suite *keystore_suite(void);
+Suite *verify_suite(void);
 
 #endif
