@@ -98,7 +98,7 @@ int cmd_verify(int argc, char **argv)
 			  "(repeatable)"),
 		OPT_STR(0, "revocation", &revocation, "MODE", "soft (unknown is a WARNING), hard "
 			"(unknown is CRITICAL) or off (default: the trust set's, else soft)"),
-		OPT_BOOL(0, "no-fetch", &no_fetch, "fetch neither intermediates (AIA) nor CRLs"),
+		OPT_BOOL(0, "no-fetch", &no_fetch, "fetch no intermediate (AIA) or CRL, ask no OCSP responder"),
 		OPT_MULTI(0, "allow", &allow, "RULE", "accept a rule's failure (repeatable)"),
 		OPT_STR(0, "at", &at, "TIME", "verify as of TIME (2026-11-24T10:00:00Z or @SECONDS)"),
 		OPT_NUM(0, "timeout", &timeout, "SECONDS", "time limit for HOST:PORT (default 10)"),
@@ -184,6 +184,8 @@ int cmd_verify(int argc, char **argv)
 				host = sni ? sni : hostbuf;
 			given = probed.chain;
 			ngiven = probed.nchain;
+			opts.ocsp_stapled = probed.ocsp;
+			opts.ocsp_stapled_len = probed.ocsp_len;
 		}
 	}
 	/* The path may use what came with the leaf and what --untrusted gave. */

@@ -356,6 +356,8 @@ static void judge_verify(check_ctx *ctx, store_cache *sc, const cc_definition *d
 	o.warning = r->warning;
 	o.critical = r->critical;
 	o.allowed = def ? &def->allow : NULL;
+	o.ocsp_stapled = pr->ocsp;
+	o.ocsp_stapled_len = pr->ocsp_len;
 	if (cc_verify_set_policy(ctx->repo, sc->set, &o) < 0 ||
 	    cc_verify_store(sc->store, ctx->repo, pr->chain[0], &o, &vr) < 0) {
 		add(r, "chain.trust-set", CC_STATUS_UNKNOWN, "cannot verify: %s", cc_error_last());

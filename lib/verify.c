@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -43,6 +44,7 @@ static const char *const rule_ids[] = {
 	"ca.key-usage", "name.constraints", "extension.unknown-critical",
 	"extension.aki-missing", "extension.ski-missing", "extension.malformed",
 	"policy.invalid", "revocation.revoked", "revocation.unavailable", "revocation.unchecked",
+	"revocation.good",
 	"revocation.crl-invalid", "revocation.crl-expired", "name.mismatch", "name.cn-only",
 	"name.wildcard-position", "name.wildcard-public-suffix", "eku.missing-serverauth",
 	"eku.intermediate-no-serverauth", "key.rsa-too-small", "key.ec-too-small", "key.dsa",
@@ -106,6 +108,7 @@ typedef struct {
 	char trusted[160];         /* what is trusted, for messages: "trust set 'default'" */
 	int incomplete;            /* an issuer is missing (chain.untrusted) */
 	int path_errors;           /* CRITICAL findings of OpenSSL's validation */
+	unsigned crl_missing;      /* depths whose CRL could not be had */
 	int oom;
 } verify_run;
 
@@ -299,32 +302,12 @@ static int keep_going(int ok, X509_STORE_CTX *ctx)
 	who(what, sizeof(what), x ? x : sk_X509_value(chain, 0), depth,
 	    chain ? sk_X509_num(chain) : 1);
 	if (err == X509_V_ERR_UNABLE_TO_GET_CRL) {
-		char url[1024];
-
 		/* A trust anchor is trusted as it is (RFC 5280 6.1). */
 		if (x && chain && depth == sk_X509_num(chain) - 1 && X509_self_signed(x, 0) == 1)
 			return 1;
-		if (!crl_url(x, url, sizeof(url))) {
-			/* Nothing to ask: the CA publishes no CRL for it. */
-			if (run->opts->revocation == CC_REVOCATION_SOFT) {
-				add(run, "revocation.unchecked", CC_STATUS_OK, depth,
-				    "%s names no CRL distribution point, and no CRL of its "
-				    "issuer is at hand", what);
-				return 1;
-			}
-			add(run, rule, status, depth, "no CRL at hand for %s, which names no "
-			    "CRL distribution point", what);
-			return 1;
-		}
-		/* Soft-fail: unknown is a warning unless the policy says hard. */
-		if (run->opts->revocation == CC_REVOCATION_SOFT)
-			status = CC_STATUS_WARNING;
-		for (size_t i = 0; i < run->crl_failed.count; i++)
-			if (!strncmp(run->crl_failed.items[i], url, strlen(url)))
-				snprintf(details, sizeof(details), ": %s", run->crl_failed.items[i]);
-		add(run, rule, status, depth, "no usable CRL for %s from %s%s", what, url,
-		    details[0] ? details + strlen(url) + 2 : run->opts->no_fetch ?
-		    " (fetching is off)" : "");
+		/* No CRL: OCSP may know; decided once the path is known. */
+		if (depth >= 0 && depth < MAX_DEPTH + 1)
+			run->crl_missing |= 1u << depth;
 		return 1;
 	}
 	if ((err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
@@ -486,7 +469,12 @@ static int crl_fetch(verify_run *run, STACK_OF(X509) *path)
 		req.timeout_ms = 10000;
 		req.max_body = CRL_MAX;
 		if (cc_http_do(&req, &resp) < 0) {
-			snprintf(why, sizeof(why), "%s: %s", url, cc_error_last());
+			const char *e = cc_error_last();
+
+			/* Keep "URL: reason", the URL once. */
+			if (!strncmp(e, url, strlen(url)) && !strncmp(e + strlen(url), ": ", 2))
+				e += strlen(url) + 2;
+			snprintf(why, sizeof(why), "%s: %s", url, e);
 		} else {
 			if (resp.status != 200)
 				snprintf(why, sizeof(why), "%s: HTTP status %ld", url, resp.status);
@@ -500,6 +488,241 @@ static int crl_fetch(verify_run *run, STACK_OF(X509) *path)
 		cc_error_clear();
 	}
 	return tried;
+}
+
+/* --- OCSP (RFC 6960) ---------------------------------------------------------- */
+
+#define OCSP_MAX (64 << 10)  /* bigger responses are refused */
+#define OCSP_LEEWAY 300      /* seconds of clock difference tolerated */
+
+enum { OCSP_UNKNOWN = 0, OCSP_GOOD, OCSP_REVOKED };
+
+/*
+ * What a response says of `id`: its status (checked: successful, signed by
+ * the issuer or a responder it delegated to, within thisUpdate/nextUpdate,
+ * answering our nonce when it carries one), or OCSP_UNKNOWN with why.
+ */
+static int ocsp_judge(verify_run *run, X509_STORE *store, STACK_OF(X509) *path,
+		      OCSP_RESPONSE *resp, OCSP_REQUEST *req, OCSP_CERTID *id, int depth,
+		      const char *source, char *why, size_t whysize)
+{
+	OCSP_BASICRESP *bs = NULL;
+	ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
+	int status = -1, reason = -1, answer = OCSP_UNKNOWN, rc;
+
+	if ((rc = OCSP_response_status(resp)) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+		snprintf(why, whysize, "%s: the responder says %s", source,
+			 OCSP_response_status_str(rc));
+		return OCSP_UNKNOWN;
+	}
+	if (!(bs = OCSP_response_get1_basic(resp))) {
+		snprintf(why, whysize, "%s: not a basic OCSP response", source);
+		goto done;
+	}
+	if (req && OCSP_check_nonce(req, bs) == 0) {
+		snprintf(why, whysize, "%s: the response does not answer our nonce", source);
+		goto done;
+	}
+	if (OCSP_basic_verify(bs, path, store, 0) <= 0) {
+		snprintf(why, whysize, "%s: the response is not signed by the issuer or a "
+			 "responder it authorized", source);
+		goto done;
+	}
+	if (OCSP_resp_find_status(bs, id, &status, &reason, &rev, &thisupd, &nextupd) != 1) {
+		snprintf(why, whysize, "%s: the response is not about this certificate", source);
+		goto done;
+	}
+	if (OCSP_check_validity(thisupd, nextupd, OCSP_LEEWAY, -1) != 1) {
+		snprintf(why, whysize, "%s: the response is out of date", source);
+		goto done;
+	}
+	if (status == V_OCSP_CERTSTATUS_GOOD) {
+		snprintf(why, whysize, "%s", source);
+		answer = OCSP_GOOD;
+	} else if (status == V_OCSP_CERTSTATUS_REVOKED) {
+		char when[32] = "?", what[300];
+		struct tm tm;
+
+		if (rev && ASN1_TIME_to_tm(rev, &tm) == 1)
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		who(what, sizeof(what), sk_X509_value(path, depth), depth, sk_X509_num(path));
+		add(run, "revocation.revoked", CC_STATUS_CRITICAL, depth,
+		    "%s: revoked on %s, reason %s (%s)", what, when,
+		    reason >= 0 && reason < (int)(sizeof(reasons) / sizeof(reasons[0]))
+			    ? reasons[reason] : "not given", source);
+		run->path_errors++;
+		answer = OCSP_REVOKED;
+	} else {
+		snprintf(why, whysize, "%s: the responder does not know the certificate", source);
+	}
+done:
+	ERR_clear_error();
+	OCSP_BASICRESP_free(bs);
+	return answer;
+}
+
+/* The first http(s) OCSP responder URL of `x` into `out`; 0 if none. */
+static int ocsp_url(X509 *x, char *out, size_t size)
+{
+	STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(x);
+	int found = 0;
+
+	for (int i = 0; i < sk_OPENSSL_STRING_num(urls) && !found; i++) {
+		const char *u = sk_OPENSSL_STRING_value(urls, i);
+
+		if ((!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8)) && strlen(u) < size) {
+			snprintf(out, size, "%s", u);
+			found = 1;
+		}
+	}
+	X509_email_free(urls);
+	return found;
+}
+
+/*
+ * The revocation status of the certificate at `depth` by OCSP: the
+ * response the server stapled (the leaf's), then the responder the
+ * certificate names.  OCSP_GOOD, OCSP_REVOKED (the finding added), or
+ * OCSP_UNKNOWN with why.
+ */
+static int ocsp_status(verify_run *run, X509_STORE *store, STACK_OF(X509) *path, int depth,
+		       char *why, size_t whysize)
+{
+	const cc_verify_options *o = run->opts;
+	X509 *x = sk_X509_value(path, depth);
+	OCSP_CERTID *id = NULL;
+	OCSP_REQUEST *req = NULL;
+	OCSP_RESPONSE *resp = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	cc_http_request hreq = { 0 };
+	cc_http_response hresp;
+	char url[1024];
+	int len, answer = OCSP_UNKNOWN;
+
+	*why = '\0';
+	if (depth + 1 >= sk_X509_num(path) ||
+	    !(id = OCSP_cert_to_id(NULL, x, sk_X509_value(path, depth + 1)))) {
+		snprintf(why, whysize, "OCSP: no issuer to ask about");
+		goto done;
+	}
+	if (depth == 0 && o->ocsp_stapled && o->ocsp_stapled_len) {
+		p = o->ocsp_stapled;
+		if ((resp = d2i_OCSP_RESPONSE(NULL, &p, (long)o->ocsp_stapled_len)))
+			answer = ocsp_judge(run, store, path, resp, NULL, id, depth,
+					    "the stapled OCSP response", why, whysize);
+		else
+			snprintf(why, whysize, "the stapled OCSP response does not parse");
+		OCSP_RESPONSE_free(resp);
+		resp = NULL;
+		if (answer != OCSP_UNKNOWN)
+			goto done;
+	}
+	if (!ocsp_url(x, url, sizeof(url))) {
+		if (!*why)
+			snprintf(why, whysize, "no OCSP responder named");
+		goto done;
+	}
+	if (o->no_fetch) {
+		snprintf(why, whysize, "OCSP %s: fetching is off", url);
+		goto done;
+	}
+	if (!(req = OCSP_REQUEST_new()) || !OCSP_request_add0_id(req, OCSP_CERTID_dup(id)) ||
+	    !OCSP_request_add1_nonce(req, NULL, -1) || (len = i2d_OCSP_REQUEST(req, &der)) <= 0) {
+		snprintf(why, whysize, "OCSP %s: cannot make the request", url);
+		goto done;
+	}
+	hreq.url = url;
+	hreq.body = der;
+	hreq.body_len = (size_t)len;
+	hreq.content_type = "application/ocsp-request";
+	hreq.allow_http = 1; /* responses are signed; responders speak plain HTTP */
+	hreq.timeout_ms = 10000;
+	hreq.max_body = OCSP_MAX;
+	if (cc_http_do(&hreq, &hresp) < 0) {
+		snprintf(why, whysize, "OCSP %s: %s", url, cc_error_last());
+		cc_error_clear();
+		goto done;
+	}
+	p = (const unsigned char *)hresp.body.ptr;
+	if (hresp.status != 200)
+		snprintf(why, whysize, "OCSP %s: HTTP status %ld", url, hresp.status);
+	else if (!p || !(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)hresp.body.size)))
+		snprintf(why, whysize, "OCSP %s: not an OCSP response", url);
+	else {
+		char source[1100];
+
+		snprintf(source, sizeof(source), "OCSP %s", url);
+		answer = ocsp_judge(run, store, path, resp, req, id, depth, source, why, whysize);
+	}
+	cc_http_response_dispose(&hresp);
+done:
+	ERR_clear_error();
+	OPENSSL_free(der);
+	OCSP_RESPONSE_free(resp);
+	OCSP_REQUEST_free(req);
+	OCSP_CERTID_free(id);
+	return answer;
+}
+
+/*
+ * Revocation beyond the CRLs: the leaf's stapled response always (a server
+ * that staples "revoked" is believed), and OCSP for every certificate whose
+ * CRL could not be had; what stays unknown is soft- or hard-failed.
+ */
+static void revocation_resolve(verify_run *run, X509_STORE *store, STACK_OF(X509) *path)
+{
+	const cc_verify_options *o = run->opts;
+	int len = sk_X509_num(path);
+
+	if (o->revocation == CC_REVOCATION_OFF)
+		return;
+	for (int depth = 0; depth < len && depth <= MAX_DEPTH; depth++) {
+		X509 *x = sk_X509_value(path, depth);
+		char why[1400], crl[1024], what[300], crl_why[1200] = "";
+		int missing = (run->crl_missing >> depth) & 1, answer;
+
+		if (!missing && !(depth == 0 && o->ocsp_stapled))
+			continue;
+		/* The top of a path that reaches no anchor: its issuer is what is
+		 * missing (chain.untrusted), not its revocation status. */
+		if (depth + 1 >= len)
+			continue;
+		answer = ocsp_status(run, store, path, depth, why, sizeof(why));
+		who(what, sizeof(what), x, depth, len);
+		if (answer == OCSP_GOOD)
+			add(run, "revocation.good", CC_STATUS_OK, depth, "%s is not revoked (%s)", what,
+			    why);
+		if (!missing || answer != OCSP_UNKNOWN)
+			continue;
+		if (!crl_url(x, crl, sizeof(crl))) {
+			/* Neither a CRL nor a responder: nothing to ask. */
+			if (!strcmp(why, "no OCSP responder named")) {
+				if (o->revocation == CC_REVOCATION_SOFT)
+					add(run, "revocation.unchecked", CC_STATUS_OK, depth,
+					    "%s names no CRL distribution point and no OCSP "
+					    "responder, and no CRL of its issuer is at hand", what);
+				else
+					add(run, "revocation.unavailable", CC_STATUS_CRITICAL, depth,
+					    "no CRL at hand for %s, which names no CRL distribution "
+					    "point and no OCSP responder", what);
+				continue;
+			}
+			snprintf(crl_why, sizeof(crl_why), "no CRL distribution point");
+		} else {
+			for (size_t i = 0; i < run->crl_failed.count; i++)
+				if (!strncmp(run->crl_failed.items[i], crl, strlen(crl)) &&
+				    !strncmp(run->crl_failed.items[i] + strlen(crl), ": ", 2))
+					snprintf(crl_why, sizeof(crl_why), "CRL %s: %s", crl,
+						 run->crl_failed.items[i] + strlen(crl) + 2);
+			if (!crl_why[0])
+				snprintf(crl_why, sizeof(crl_why), "CRL %s%s", crl,
+					 o->no_fetch ? ": fetching is off" : ": not usable");
+		}
+		add(run, "revocation.unavailable",
+		    o->revocation == CC_REVOCATION_SOFT ? CC_STATUS_WARNING : CC_STATUS_CRITICAL,
+		    depth, "the revocation status of %s is unknown: %s; %s", what, crl_why, why);
+	}
 }
 
 /* --- the web-PKI rules ----------------------------------------------------------- */
@@ -860,6 +1083,7 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 		/* Path errors of an earlier round are not the answer. */
 		findings_clear(report);
 		run.path_errors = 0;
+		run.crl_missing = 0;
 		X509_STORE_CTX_free(ctx);
 		if (!(ctx = X509_STORE_CTX_new()) ||
 		    X509_STORE_CTX_init(ctx, store, cc_cert_get0_x509(leaf), untrusted) != 1) {
@@ -939,6 +1163,7 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 			}
 		}
 		if (path && sk_X509_num(path)) {
+			revocation_resolve(&run, store, path);
 			if (opts->policy == CC_POLICY_WEBPKI)
 				rule_webpki(&run, path);
 			rule_given(&run, path, fetched_url);
