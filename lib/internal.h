@@ -111,10 +111,6 @@ void cc_packbatch_hint(git_odb *odb, const git_oid *id, const git_oid *base);
 /* trust.c: the X509_STORE of trust set `set` (NULL: "default"); `count`
  * (optional) gets the number of sources loaded. */
 int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *count);
-/* The CA issuers URL of `x` (AIA), malloc'ed, or NULL. */
-char *cc_aia_ca_issuers(X509 *x);
-/* Fetch the certificates at an AIA URL (DER, PEM or PKCS#7), bounded. */
-int cc_aia_fetch(cc_cert ***out, size_t *n, const char *url);
 /* cc_verify() with a store already built (many chains, one store; borrowed). */
 int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 		    const cc_verify_options *opts, cc_verify_report *report);

@@ -422,67 +422,6 @@ int cc_trust_remove(cc_txn *txn, const char *set, const char *id)
 	return rc;
 }
 
-char *cc_aia_ca_issuers(X509 *x)
-{
-	AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
-	char *url = NULL;
-
-	for (int i = 0; aia && i < sk_ACCESS_DESCRIPTION_num(aia) && !url; i++) {
-		ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
-
-		if (OBJ_obj2nid(ad->method) == NID_ad_ca_issuers &&
-		    ad->location->type == GEN_URI) {
-			const ASN1_IA5STRING *u = ad->location->d.uniformResourceIdentifier;
-
-			url = strndup((const char *)ASN1_STRING_get0_data(u),
-				      (size_t)ASN1_STRING_length(u));
-		}
-	}
-	AUTHORITY_INFO_ACCESS_free(aia);
-	return url;
-}
-
-/* The issuer name of `x` in RFC 2253 form, malloc'ed. */
-static char *tmp_issuer(X509 *x)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	BUF_MEM *mem = NULL;
-	char *text = NULL;
-
-	if (bio && X509_NAME_print_ex(bio, X509_get_issuer_name(x), 0, XN_FLAG_RFC2253) >= 0) {
-		BIO_get_mem_ptr(bio, &mem);
-		text = strndup(mem->data, mem->length);
-	}
-	BIO_free(bio);
-	return text;
-}
-
-int cc_aia_fetch(cc_cert ***out, size_t *n, const char *url)
-{
-	cc_http_request req = { 0 };
-	cc_http_response resp;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-		return cc_error_set(CC_EINVALID, "unsupported AIA URL '%s'", url);
-	req.url = url;
-	req.allow_http = 1; /* CA issuers are served over plain HTTP (RFC 5280 4.2.2.1) */
-	req.follow_redirects = 1;
-	req.timeout_ms = 10000;
-	req.max_body = 256 * 1024;
-	if ((rc = cc_http_do(&req, &resp)) < 0)
-		return rc;
-	if (resp.status != 200)
-		rc = cc_error_set(CC_ENET, "%s: HTTP status %ld", url, resp.status);
-	else
-		rc = cc_cert_parse_all(out, n, resp.body.ptr, resp.body.size, url);
-	cc_http_response_dispose(&resp);
-	return rc;
-}
-
-#define AIA_FETCH_MAX 4
 
 int cc_verify_chain(cc_repo *repo, const char *set, const cc_cert *leaf, cc_cert *const *given,
 		    size_t ngiven, time_t at, cc_verify_result *result)
@@ -498,126 +437,61 @@ int cc_verify_chain(cc_repo *repo, const char *set, const cc_cert *leaf, cc_cert
 	return rc;
 }
 
+/*
+ * The chain of a certificate received from a CA, judged by the verifier
+ * (lib/verify.c) as RFC 5280 path validation: what the CA sent, completed
+ * from AIA, up to the trust set.  Revocation is not asked of a certificate
+ * just issued.
+ */
 int cc_verify_chain_store(X509_STORE *store, const char *set, const cc_cert *leaf,
 			  cc_cert *const *given, size_t ngiven, time_t at, cc_verify_result *result)
 {
-	X509_STORE_CTX *ctx = NULL;
-	STACK_OF(X509) *untrusted = sk_X509_new_null();
-	cc_cert **fetched_all[AIA_FETCH_MAX] = { 0 };
-	size_t fetched_n[AIA_FETCH_MAX] = { 0 };
-	int rc, ok = 0, err = 0;
+	cc_verify_options o = CC_VERIFY_OPTIONS_INIT;
+	cc_verify_report rep;
+	const cc_verify_finding *bad = NULL;
+	int rc;
 
 	memset(result, 0, sizeof(*result));
-	if (!untrusted)
-		return cc_error_set(CC_ERROR, "out of memory");
-	for (size_t i = 0; i < ngiven; i++)
-		sk_X509_push(untrusted, cc_cert_get0_x509(given[i]));
-	for (int round = 0;; round++) {
-		X509 *top;
-		STACK_OF(X509) *partial;
-		char *url;
-
-		X509_STORE_CTX_free(ctx);
-		if (!(ctx = X509_STORE_CTX_new()) ||
-		    X509_STORE_CTX_init(ctx, store, cc_cert_get0_x509(leaf), untrusted) != 1) {
-			rc = cc_error_openssl(CC_ERROR, "cannot set up verification");
-			goto done;
-		}
-		if (at)
-			X509_STORE_CTX_set_time(ctx, 0, at);
-		ok = X509_verify_cert(ctx) == 1;
-		err = X509_STORE_CTX_get_error(ctx);
-		if (ok || (err != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY &&
-			   err != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT) ||
-		    round == AIA_FETCH_MAX)
-			break;
-		/* The top of what could be built lacks its issuer: ask its AIA. */
-		partial = X509_STORE_CTX_get0_chain(ctx);
-		top = partial && sk_X509_num(partial) ? sk_X509_value(partial, sk_X509_num(partial) - 1)
-						       : cc_cert_get0_x509(leaf);
-		url = cc_aia_ca_issuers(top);
-		{
-			cc_cert *tmp = NULL;
-			char *subject = NULL;
-
-			if (cc_cert_from_x509(&tmp, X509_dup(top)) == 0) {
-				subject = strdup(cc_cert_subject(tmp));
-				cc_cert_free(tmp);
-			}
-			free(result->missing_for);
-			result->missing_for = subject;
-			free(result->missing_issuer);
-			result->missing_issuer = tmp_issuer(top);
-		}
-		if (!url)
-			break;
-		free(result->aia_url);
-		result->aia_url = url;
-		if (cc_aia_fetch(&fetched_all[round], &fetched_n[round], url) < 0) {
-			free(result->aia_error);
-			result->aia_error = strdup(cc_error_last());
-			cc_error_clear();
-			break;
-		}
-		for (size_t i = 0; i < fetched_n[round]; i++)
-			sk_X509_push(untrusted, cc_cert_get0_x509(fetched_all[round][i]));
-		result->fetched += fetched_n[round];
-	}
-	if (ok) {
-		STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
-		int n = sk_X509_num(chain);
-
-		result->chain = calloc((size_t)(n > 0 ? n : 1), sizeof(*result->chain));
+	o.policy = CC_POLICY_RFC5280;
+	o.revocation = CC_REVOCATION_OFF;
+	o.trust_set = set;
+	o.untrusted = given;
+	o.nuntrusted = ngiven;
+	o.at = at;
+	if ((rc = cc_verify_store(store, NULL, leaf, &o, &rep)) < 0)
+		return rc;
+	result->fetched = rep.fetched;
+	result->aia_url = cc_strdup(rep.fetched_from);
+	for (size_t i = 0; i < rep.nfindings && !bad; i++)
+		if (rep.findings[i].status == CC_STATUS_CRITICAL)
+			bad = &rep.findings[i];
+	if (rep.path_valid && !bad) {
+		/* What a server sends: the intermediates, not the leaf, not a root. */
+		result->chain = calloc(rep.path_len ? rep.path_len : 1, sizeof(*result->chain));
 		if (!result->chain) {
 			rc = cc_error_set(CC_ERROR, "out of memory");
 			goto done;
 		}
-		/* What a server sends: the intermediates, not the leaf, not a root. */
-		for (int i = 1; i < n; i++) {
-			X509 *x = sk_X509_value(chain, i);
-			cc_cert *c = NULL;
+		for (size_t i = 1; i < rep.path_len; i++) {
+			X509 *x = cc_cert_get0_x509(rep.path[i]);
 
-			if (i == n - 1 && X509_self_signed(x, 0) == 1)
+			if (i == rep.path_len - 1 && X509_self_signed(x, 0) == 1)
 				break;
-			if ((rc = cc_cert_from_x509(&c, X509_dup(x))) < 0)
+			if ((rc = cc_cert_from_x509(&result->chain[result->chain_len], X509_dup(x))) < 0)
 				goto done;
-			result->chain[result->chain_len++] = c;
+			result->chain_len++;
 		}
 		result->verified = 1;
-		rc = 0;
 		goto done;
 	}
-	result->error = strdup(X509_verify_cert_error_string(err));
-	if (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-	    err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT) {
-		if (result->aia_url)
-			rc = cc_error_set(CC_EINVALID,
-					  "the chain is incomplete: the issuer of '%s' ('%s') is neither "
-					  "given, nor in trust set '%s', nor usable from its CA issuers URL "
-					  "%s%s%s",
-					  result->missing_for ? result->missing_for : "?",
-					  result->missing_issuer ? result->missing_issuer : "?",
-					  set ? set : "default", result->aia_url,
-					  result->aia_error ? ": " : "",
-					  result->aia_error ? result->aia_error : "");
-		else
-			rc = cc_error_set(CC_EINVALID,
-					  "the chain is incomplete: the issuer of '%s' ('%s') is neither "
-					  "given nor in trust set '%s', and the certificate names no CA "
-					  "issuers URL (give it with --chain, or trust its root with "
-					  "'certctl trust add')",
-					  result->missing_for ? result->missing_for : "?",
-					  result->missing_issuer ? result->missing_issuer : "?",
-					  set ? set : "default");
-	} else {
+	result->error = cc_strdup(bad ? bad->message : "no path to a trust anchor");
+	if (bad && !strcmp(bad->rule, "chain.untrusted") && !strncmp(bad->message, "the chain is ", 13))
+		rc = cc_error_set(CC_EINVALID, "%s", bad->message);
+	else
 		rc = cc_error_set(CC_EINVALID, "the certificate does not verify against trust set "
 				  "'%s': %s", set ? set : "default", result->error);
-	}
 done:
-	X509_STORE_CTX_free(ctx);
-	sk_X509_free(untrusted);
-	for (int i = 0; i < AIA_FETCH_MAX; i++)
-		cc_cert_list_free(fetched_all[i], fetched_n[i]);
+	cc_verify_report_dispose(&rep);
 	return rc;
 }
 

@@ -725,6 +725,55 @@ static void revocation_resolve(verify_run *run, X509_STORE *store, STACK_OF(X509
 	}
 }
 
+/* --- intermediates from AIA --------------------------------------------------- */
+
+/* The CA issuers URL of `x` (AIA), malloc'ed, or NULL. */
+static char *aia_ca_issuers(X509 *x)
+{
+	AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+	char *url = NULL;
+
+	for (int i = 0; aia && i < sk_ACCESS_DESCRIPTION_num(aia) && !url; i++) {
+		ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+
+		if (OBJ_obj2nid(ad->method) == NID_ad_ca_issuers &&
+		    ad->location->type == GEN_URI) {
+			const ASN1_IA5STRING *u = ad->location->d.uniformResourceIdentifier;
+
+			url = strndup((const char *)ASN1_STRING_get0_data(u),
+				      (size_t)ASN1_STRING_length(u));
+		}
+	}
+	AUTHORITY_INFO_ACCESS_free(aia);
+	return url;
+}
+
+/* Fetch the certificates at an AIA URL (DER, PEM or PKCS#7), bounded. */
+static int aia_fetch(cc_cert ***out, size_t *n, const char *url)
+{
+	cc_http_request req = { 0 };
+	cc_http_response resp;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return cc_error_set(CC_EINVALID, "unsupported AIA URL '%s'", url);
+	req.url = url;
+	req.allow_http = 1; /* CA issuers are served over plain HTTP (RFC 5280 4.2.2.1) */
+	req.follow_redirects = 1;
+	req.timeout_ms = 10000;
+	req.max_body = 256 * 1024;
+	if ((rc = cc_http_do(&req, &resp)) < 0)
+		return rc;
+	if (resp.status != 200)
+		rc = cc_error_set(CC_ENET, "%s: HTTP status %ld", url, resp.status);
+	else
+		rc = cc_cert_parse_all(out, n, resp.body.ptr, resp.body.size, url);
+	cc_http_response_dispose(&resp);
+	return rc;
+}
+
 /* --- the web-PKI rules ----------------------------------------------------------- */
 
 static int has_eku(X509 *x, int nid, int *present)
@@ -1145,8 +1194,8 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 			untrusted_issuer = run.incomplete;
 			run.incomplete = 0;
 			if (untrusted_issuer && !opts->no_fetch && round < MAX_ROUNDS && naia < AIA_ROUNDS &&
-			    X509_self_signed(top, 0) != 1 && (url = cc_aia_ca_issuers(top))) {
-				if (cc_aia_fetch(&fetched[naia], &nfetched[naia], url) == 0 &&
+			    X509_self_signed(top, 0) != 1 && (url = aia_ca_issuers(top))) {
+				if (aia_fetch(&fetched[naia], &nfetched[naia], url) == 0 &&
 				    nfetched[naia]) {
 					for (size_t i = 0; i < nfetched[naia]; i++)
 						sk_X509_push(untrusted,
@@ -1219,6 +1268,8 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 			report->verified = 0;
 		report->status = cc_status_worse(report->status, f->status);
 	}
+	if (fetched_url)
+		report->fetched_from = strdup(fetched_url);
 	if (report->verified)
 		add(&run, "chain.trusted", CC_STATUS_OK, -1, "the path to %s is valid (%s)",
 		    cc_cert_subject(report->path[report->path_len - 1]),
@@ -1243,6 +1294,7 @@ done:
 void cc_verify_report_dispose(cc_verify_report *report)
 {
 	findings_clear(report);
+	free(report->fetched_from);
 	cc_cert_list_free(report->path, report->path_len);
 	memset(report, 0, sizeof(*report));
 }

@@ -77,6 +77,7 @@ typedef struct {
 	cc_cert **path;         /* leaf first, anchor last (when verified) */
 	size_t path_len;
 	size_t fetched;         /* certificates fetched from AIA URLs */
+	char *fetched_from;     /* the last CA issuers URL they came from, or NULL */
 	cc_verify_finding *findings;
 	size_t nfindings;
 } cc_verify_report;
