@@ -121,12 +121,13 @@ int cmd_verify(int argc, char **argv)
 		rc = cli_usage_error("verify", "give one FILE or HOST:PORT");
 		goto done;
 	}
-	/* The trust set's policy and revocation mode, unless options say. */
-	if (!ca_files.count && cc_repo_open(&repo, cli.repo_dir, 0) < 0) {
+	/* A repository is optional: its trust set (unless --ca), the trust
+	 * set's policy and revocation mode (unless options say), its cache. */
+	if (cc_repo_open(&repo, cli.repo_dir, 0) < 0) {
 		repo = NULL;
 		cc_error_clear();
 	}
-	if (repo) {
+	if (repo && !ca_files.count) {
 		char def[129];
 
 		if (cc_verify_set_policy(repo, set ? set : cc_trust_default(repo, def), &opts) < 0) {

@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <libpsl.h>
@@ -21,6 +22,7 @@
 #define MAX_DEPTH 8        /* longest path built: leaf, 6 CAs, anchor */
 #define AIA_ROUNDS 4       /* missing issuers fetched, one level each */
 #define CRL_MAX (8 << 20)  /* bigger CRLs are refused */
+#define AIA_MAX (256 << 10) /* bigger issuer files are refused */
 #define MAX_ROUNDS 8       /* verifications of one leaf, fetching between them */
 
 int cc_verify_policy_parse(cc_verify_policy *out, const char *text)
@@ -109,6 +111,8 @@ typedef struct {
 	int incomplete;            /* an issuer is missing (chain.untrusted) */
 	int path_errors;           /* CRITICAL findings of OpenSSL's validation */
 	unsigned crl_missing;      /* depths whose CRL could not be had */
+	cc_repo *repo;             /* its cache of fetched CRLs and intermediates, or NULL */
+	time_t now;                /* the time verified at */
 	int oom;
 } verify_run;
 
@@ -343,6 +347,49 @@ static int keep_going(int ok, X509_STORE_CTX *ctx)
 	return 1;
 }
 
+/* --- the cache of what was fetched ------------------------------------------------ */
+
+/*
+ * CRLs and intermediates fetched from their URLs are kept in the
+ * repository, unversioned (.git/certctl/cache/KIND/SHA-256 of the URL),
+ * for every command that verifies: a CRL until its nextUpdate, an
+ * intermediate while it is valid.  A broken or stale entry is fetched
+ * again; nothing is lost if the cache goes.
+ */
+static int cache_path(cc_buf *out, cc_repo *repo, const char *kind, const char *url)
+{
+	unsigned char md[32];
+	char hex[65];
+
+	SHA256((const unsigned char *)url, strlen(url), md);
+	cc_hex(hex, md, sizeof(md));
+	return cc_buf_printf(out, "%s/cache/%s/%s", cc_repo_statedir(repo), kind, hex);
+}
+
+static int cache_read(cc_repo *repo, const char *kind, const char *url, size_t max, cc_buf *data)
+{
+	cc_buf path = CC_BUF_INIT;
+	int rc = -1;
+
+	if (repo && cache_path(&path, repo, kind, url) == 0)
+		rc = cc_fs_read(data, path.ptr, max);
+	cc_error_clear();
+	cc_buf_dispose(&path);
+	return rc;
+}
+
+static void cache_write(cc_repo *repo, const char *kind, const char *url, const void *data,
+			size_t len)
+{
+	cc_buf path = CC_BUF_INIT;
+
+	if (repo && cache_path(&path, repo, kind, url) == 0 &&
+	    cc_fs_mkdir_parents(path.ptr, 0755) == 0)
+		cc_fs_write_atomic(path.ptr, data, len, 0644);
+	cc_error_clear();
+	cc_buf_dispose(&path);
+}
+
 /* --- CRLs -------------------------------------------------------------------- */
 
 /* Every CRL in `data` (PEM, one or more, or DER) onto `crls`; *n counts them. */
@@ -443,6 +490,31 @@ static int crl_url(X509 *x, char *out, size_t size)
 	return found;
 }
 
+/* The CRLs of `url` from the cache onto the run's, when none is past its
+ * nextUpdate. */
+static int crl_cached(verify_run *run, const char *url)
+{
+	STACK_OF(X509_CRL) *got = sk_X509_CRL_new_null();
+	cc_buf data = CC_BUF_INIT;
+	int n = 0, fresh = 0;
+
+	if (got && cache_read(run->repo, "crl", url, CRL_MAX, &data) == 0 &&
+	    crl_parse_into(got, data.ptr, data.size, &n) == 0 && n) {
+		fresh = 1;
+		for (int i = 0; i < n; i++) {
+			const ASN1_TIME *next = X509_CRL_get0_nextUpdate(sk_X509_CRL_value(got, i));
+
+			if (!next || cc_asn1_time(next) <= run->now)
+				fresh = 0;
+		}
+	}
+	while (fresh && sk_X509_CRL_num(got))
+		sk_X509_CRL_push(run->crls, sk_X509_CRL_shift(got));
+	sk_X509_CRL_pop_free(got, X509_CRL_free);
+	cc_buf_dispose(&data);
+	return fresh;
+}
+
 /*
  * Fetch the CRLs the path's certificates name (their first http(s)
  * distribution point each), each URL once a run; the number fetched or
@@ -463,6 +535,8 @@ static int crl_fetch(verify_run *run, STACK_OF(X509) *path)
 			continue;
 		cc_strlist_add(&run->crl_tried, url);
 		tried++;
+		if (crl_cached(run, url))
+			continue;
 		req.url = url;
 		req.allow_http = 1; /* CRLs are signed, and served over plain HTTP */
 		req.follow_redirects = 1;
@@ -481,6 +555,8 @@ static int crl_fetch(verify_run *run, STACK_OF(X509) *path)
 			else if (crl_parse_into(run->crls, resp.body.ptr, resp.body.size, &n) < 0 ||
 				 !n)
 				snprintf(why, sizeof(why), "%s: not a CRL", url);
+			else
+				cache_write(run->repo, "crl", url, resp.body.ptr, resp.body.size);
 			cc_http_response_dispose(&resp);
 		}
 		if (why[0])
@@ -749,27 +825,45 @@ static char *aia_ca_issuers(X509 *x)
 }
 
 /* Fetch the certificates at an AIA URL (DER, PEM or PKCS#7), bounded. */
-static int aia_fetch(cc_cert ***out, size_t *n, const char *url)
+static int aia_fetch(verify_run *run, cc_cert ***out, size_t *n, const char *url)
 {
 	cc_http_request req = { 0 };
 	cc_http_response resp;
+	cc_buf cached = CC_BUF_INIT;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
 		return cc_error_set(CC_EINVALID, "unsupported AIA URL '%s'", url);
+	/* From the cache while every certificate there is valid. */
+	if (cache_read(run->repo, "aia", url, AIA_MAX, &cached) == 0 &&
+	    cc_cert_parse_all(out, n, cached.ptr, cached.size, url) == 0) {
+		int fresh = *n > 0;
+
+		for (size_t i = 0; i < *n; i++)
+			if (cc_cert_not_after((*out)[i]) <= run->now)
+				fresh = 0;
+		cc_buf_dispose(&cached);
+		if (fresh)
+			return 0;
+		cc_cert_list_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	cc_buf_dispose(&cached);
+	cc_error_clear();
 	req.url = url;
 	req.allow_http = 1; /* CA issuers are served over plain HTTP (RFC 5280 4.2.2.1) */
 	req.follow_redirects = 1;
 	req.timeout_ms = 10000;
-	req.max_body = 256 * 1024;
+	req.max_body = AIA_MAX;
 	if ((rc = cc_http_do(&req, &resp)) < 0)
 		return rc;
 	if (resp.status != 200)
 		rc = cc_error_set(CC_ENET, "%s: HTTP status %ld", url, resp.status);
-	else
-		rc = cc_cert_parse_all(out, n, resp.body.ptr, resp.body.size, url);
+	else if ((rc = cc_cert_parse_all(out, n, resp.body.ptr, resp.body.size, url)) == 0)
+		cache_write(run->repo, "aia", url, resp.body.ptr, resp.body.size);
 	cc_http_response_dispose(&resp);
 	return rc;
 }
@@ -1090,6 +1184,8 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 	memset(report, 0, sizeof(*report));
 	run.opts = opts;
 	run.report = report;
+	run.repo = repo;
+	run.now = now;
 	if (opts->nanchors) {
 		snprintf(run.trusted, sizeof(run.trusted), "the CAs given");
 	} else {
@@ -1195,7 +1291,7 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 			run.incomplete = 0;
 			if (untrusted_issuer && !opts->no_fetch && round < MAX_ROUNDS && naia < AIA_ROUNDS &&
 			    X509_self_signed(top, 0) != 1 && (url = aia_ca_issuers(top))) {
-				if (aia_fetch(&fetched[naia], &nfetched[naia], url) == 0 &&
+				if (aia_fetch(&run, &fetched[naia], &nfetched[naia], url) == 0 &&
 				    nfetched[naia]) {
 					for (size_t i = 0; i < nfetched[naia]; i++)
 						sk_X509_push(untrusted,

@@ -248,9 +248,31 @@ assert_match "$OUT" "^CRITICAL +revocation\.revoked "
 vfy 0 "127.0.0.1:$TLS" --host verify.test --ca "$P/root.pem" --untrusted "$P/int.pem"
 assert_match "$OUT" "^OK +chain\.trusted "
 
+# --- 2b. a repository keeps what was fetched ------------------------------------------------------
+ok_out out certctl -q init "$T/repo"
+n_aia=$(gets /int.der)
+n_crl=$(gets /int.crl)
+CERTCTL_DIR=$T/repo vfy 1 "127.0.0.1:$TLS" --host verify.test --ca "$P/root.pem"
+assert_eq $((n_aia + 1)) "$(gets /int.der)" "AIA fetches with an empty cache"
+assert_eq $((n_crl + 1)) "$(gets /int.crl)" "CRL fetches with an empty cache"
+assert_eq 2 "$(find "$T/repo/.git/certctl/cache/crl" -type f | wc -l)" "CRLs in the cache"
+assert_eq 1 "$(find "$T/repo/.git/certctl/cache/aia" -type f | wc -l)" "intermediates in the cache"
+assert_eq "" "$(git -C "$T/repo" status --porcelain)" "the cache is not versioned"
+CERTCTL_DIR=$T/repo vfy 1 "127.0.0.1:$TLS" --host verify.test --ca "$P/root.pem"
+assert_eq $((n_aia + 1)) "$(gets /int.der)" "AIA fetches with the intermediate cached"
+assert_eq $((n_crl + 1)) "$(gets /int.crl)" "CRL fetches with the CRL cached (until its nextUpdate)"
+
 # --- 3. the CRLs out of reach -----------------------------------------------------------------
 stop_pid "$HTTP_PID"
 HTTP_PID=
+# The repository's cache still answers: the intermediate and both CRLs.
+CERTCTL_DIR=$T/repo vfy 1 "127.0.0.1:$TLS" --host verify.test --ca "$P/root.pem"
+assert_match "$OUT" "^WARNING +chain\.missing-intermediate +does not send the intermediate CN=t0035 Intermediate \(fetched from $URL/int\.der\)\$"
+assert_not_contains "$OUT" "revocation.unavailable"
+# A stale entry is not used: past its nextUpdate, the CRL is asked for again.
+CERTCTL_DIR=$T/repo vfy 1 "127.0.0.1:$TLS" --host verify.test --ca "$P/root.pem" \
+	--untrusted "$P/int.pem" --at "$(date -u -d '+8 days' +%Y-%m-%dT%H:%M:%SZ)"
+assert_match "$OUT" "^WARNING +revocation\.unavailable +the revocation status of the certificate is unknown: CRL $URL/int\.crl: "
 vfy 1 "127.0.0.1:$TLS" --host verify.test --ca "$P/root.pem" --untrusted "$P/int.pem"
 assert_match "$OUT" "^WARNING +revocation\.unavailable +the revocation status of the certificate is unknown: CRL $URL/int\.crl: [^h].*; no OCSP responder named\$"
 assert_not_contains "$OUT" "CRITICAL"
