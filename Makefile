@@ -178,6 +178,12 @@ $(O)/bench-issue-inproc: scripts/bench/issue-inproc.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags openssl) -o $@ $< $(ALL_LDFLAGS) $(shell pkg-config --libs openssl)
 
+# The verifier in one process next to X509_verify_cert alone, for
+# scripts/bench/b0006-verify.sh (`make build/bench-verify-inproc`).
+$(O)/bench-verify-inproc: scripts/bench/verify-inproc.c $(O)/libcertctl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(O)/libcertctl.a $(PKG_LIBS)
+
 # Fuzzing: libFuzzer targets tests/fuzz/fuzz_NAME.c over the library built
 # with clang, ASan and UBSan into build/fuzz/ (seeds: tests/fuzz/corpus/NAME).
 #   make fuzz        each target FUZZ_SECONDS; new inputs in build/fuzz/corpus-NAME
