@@ -315,6 +315,15 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 for s in socks:
     s.close()' "$1"
 }
+# wait_listen PORT PID: PORT on 127.0.0.1 accepts within 5 s while PID runs.
+wait_listen() {
+	for _ in $(seq 50); do
+		listening "$1" && return 0
+		alive "$2" || return 1
+		sleep 0.1
+	done
+	return 1
+}
 listening() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }

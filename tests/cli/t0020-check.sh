@@ -50,15 +50,6 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 # free_ports N: N ports free on 127.0.0.1, bound together so that they differ.
-# wait_listen PORT PID: PORT accepts within 5 s while PID runs.
-wait_listen() {
-	for _ in $(seq 50); do
-		listening "$1" && return 0
-		alive "$2" || return 1
-		sleep 0.1
-	done
-	return 1
-}
 # Every server the script started, stopped at the end whatever happens.
 PIDS=()
 cleanup() {

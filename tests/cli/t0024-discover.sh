@@ -84,8 +84,8 @@ launch() {
 	LAUNCHED=$!
 	PIDS+=("$LAUNCHED")
 }
-# wait_listen ADDR PORT PID: ADDR:PORT accepts within 5 s while PID runs.
-wait_listen() {
+# wait_listen_at ADDR PORT PID: ADDR:PORT accepts within 5 s while PID runs.
+wait_listen_at() {
 	for _ in $(seq 50); do
 		(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
 		alive "$3" || return 1
@@ -212,7 +212,7 @@ serve() {
 	case $addr in *:*) args[1]="[$addr]:$port" ;; esac
 	[ -n "$chain" ] && args+=(-cert_chain "$chain")
 	launch "$T/logs/$name.log" "${env[@]}" openssl s_server "${args[@]}"
-	wait_listen "$addr" "$port" "$LAUNCHED"
+	wait_listen_at "$addr" "$port" "$LAUNCHED"
 }
 # range_ports N: N TCP ports free on every address of 127.0.0.0/28 and on
 # ::1 (nothing listens there, nor on the wildcard address), on one line.
@@ -252,7 +252,7 @@ start_servers() {
 		serve managed 127.0.0.10 "$PA" "$T/srv/managed/cert.pem" "$T/srv/managed/key.pem" &&
 		serve v6 ::1 "$PV" "$X/v6.pem" "$X/v6.key" "$X/int.pem" || return 1
 	launch "$T/logs/silent.log" /usr/bin/python3 "$T/silent.py" 127.0.0.11 "$PS"
-	wait_listen 127.0.0.11 "$PS" "$LAUNCHED"
+	wait_listen_at 127.0.0.11 "$PS" "$LAUNCHED"
 }
 started=
 for _ in 1 2 3; do

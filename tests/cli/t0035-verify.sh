@@ -37,16 +37,6 @@ trap stop_all EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-# wait_listen PORT PID: PORT accepts within 5 s while PID runs.
-wait_listen() {
-	for _ in $(seq 50); do
-		listening "$1" && return 0
-		alive "$2" || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 # The HTTP server first: its port goes into the certificates.
 HTTP=
 for _ in 1 2 3; do

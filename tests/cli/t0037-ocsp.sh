@@ -25,15 +25,6 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 143' TERM
 
-wait_listen() { # PORT PID
-	for _ in $(seq 50); do
-		listening "$1" && return 0
-		alive "$2" || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 read -r OPORT TPORT <<<"$(free_ports 2)"
 URL=http://127.0.0.1:$OPORT
 
