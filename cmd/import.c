@@ -14,6 +14,38 @@ struct import_args {
 };
 
 /* Read `path` into `b`; with `into`, append its certificates and key. */
+
+/* One imported certificate as JSON (certctl-json(7) certctl.import/1). */
+static cc_json *import_record(const char *file, const char *server, const cc_import_result *r)
+{
+	cc_json *o = cc_json_object(), *v = cc_json_object();
+
+	if (file)
+		cc_json_set_str(o, "file", file);
+	else
+		cc_json_set_str(o, "server", server);
+	cc_json_set_str(o, "definition", r->definition);
+	cc_json_set_str(o, "certificate", r->cert_id);
+	cc_json_set_bool(o, "created", r->created);
+	cc_json_set_bool(o, "key", r->with_key);
+	cc_json_set_int(o, "chain", (long long)r->chain_len);
+	cc_json_set_str(o, "mode", cc_operation_mode_name(r->mode));
+	cc_json_set_str(v, "status", cc_status_name(r->status));
+	cc_json_set_str(v, "summary", r->summary);
+	cc_json_set(o, "verification", v);
+	return o;
+}
+
+/* What the verifier found, when it is not all OK: on the next line. */
+static void verdict_text(cc_buf *out, const cc_import_result *r)
+{
+	if (r->completed)
+		cc_buf_printf(out, "  the chain was completed with %zu intermediate%s of the trust "
+			      "set\n", r->completed, r->completed == 1 ? "" : "s");
+	if (r->status != CC_STATUS_OK)
+		cc_buf_printf(out, "  %s: %s\n", cc_status_name(r->status), r->summary);
+}
+
 static int read_bundle(cc_bundle *b, const char *path, const cc_secret *pass,
 		       const cc_secret *key_pass)
 {
@@ -147,19 +179,12 @@ static int import_discovery(const struct import_args *a, const char *report, int
 		cc_txn_trailer(txn, "Certctl-Definition", r.definition);
 		cc_buf_printf(&out, "%s: certificate %s imported from %s:%u (%s)\n", r.definition,
 			      r.cert_id, e->host, e->port, cc_operation_mode_name(r.mode));
+		verdict_text(&out, &r);
 		if (results) {
-			cc_json *o = cc_json_object();
 			char ep[300];
 
 			snprintf(ep, sizeof(ep), "%s:%u", e->host, e->port);
-			cc_json_set_str(o, "server", ep);
-			cc_json_set_str(o, "definition", r.definition);
-			cc_json_set_str(o, "certificate", r.cert_id);
-			cc_json_set_bool(o, "created", r.created);
-			cc_json_set_bool(o, "key", 0);
-			cc_json_set_int(o, "chain", (long long)r.chain_len);
-			cc_json_set_str(o, "mode", cc_operation_mode_name(r.mode));
-			cc_json_append(results, o);
+			cc_json_append(results, import_record(NULL, ep, &r));
 		}
 	}
 	if (rc == 0 && !imported) {
@@ -336,18 +361,9 @@ int cmd_import(int argc, char **argv)
 			      a.from);
 		cc_txn_trailer(txn, "Certctl-Definition", r.definition);
 		cc_txn_trailer(txn, "Certctl-Certificate", r.cert_id);
-		if (results) {
-			cc_json *o = cc_json_object();
-
-			cc_json_set_str(o, "server", a.from);
-			cc_json_set_str(o, "definition", r.definition);
-			cc_json_set_str(o, "certificate", r.cert_id);
-			cc_json_set_bool(o, "created", r.created);
-			cc_json_set_bool(o, "key", 0);
-			cc_json_set_int(o, "chain", (long long)r.chain_len);
-			cc_json_set_str(o, "mode", "monitor");
-			cc_json_append(results, o);
-		}
+		verdict_text(&report, &r);
+		if (results)
+			cc_json_append(results, import_record(NULL, a.from, &r));
 	}
 	for (int i = first; i < argc && rc == 0; i++) {
 		cc_bundle b, extra;
@@ -377,18 +393,9 @@ int cmd_import(int argc, char **argv)
 			      r.created ? "new definition, " : "",
 			      r.mode == CC_MODE_MONITOR ? "monitored only" : "lifecycle",
 			      r.with_key ? "with its key" : "no key", r.chain_len);
-		if (results) {
-			cc_json *o = cc_json_object();
-
-			cc_json_set_str(o, "file", argv[i]);
-			cc_json_set_str(o, "definition", r.definition);
-			cc_json_set_str(o, "certificate", r.cert_id);
-			cc_json_set_bool(o, "created", r.created);
-			cc_json_set_bool(o, "key", r.with_key);
-			cc_json_set_int(o, "chain", (long long)r.chain_len);
-			cc_json_set_str(o, "mode", r.mode == CC_MODE_MONITOR ? "monitor" : "lifecycle");
-			cc_json_append(results, o);
-		}
+		verdict_text(&report, &r);
+		if (results)
+			cc_json_append(results, import_record(argv[i], NULL, &r));
 		if (imported == 1)
 			cc_txn_trailer(txn, "Certctl-Definition", r.definition);
 		cc_txn_trailer(txn, "Certctl-Certificate", r.cert_id);

@@ -9,6 +9,7 @@
 #include "txn.h"
 #include "keystore.h"
 #include "definition.h"
+#include "check.h"
 
 typedef struct {
 	unsigned version;
@@ -30,6 +31,11 @@ typedef struct {
 	int with_key;
 	size_t chain_len;
 	int mode;
+	/* The verifier's verdict on what was imported (never a reason to
+	 * refuse it: import takes what exists), and the worst finding. */
+	cc_status status;
+	char summary[512];
+	size_t completed;  /* intermediates added from the trust set */
 } cc_import_result;
 
 /*
@@ -37,8 +43,10 @@ typedef struct {
  * none of the others; unrelated certificates are refused) becomes the
  * current certificate of a definition made from it (subject, names, key
  * type, validity) or of the existing definition `opts->name`; the chain is
- * what of the bundle issued it, roots left out; the key is stored
- * encrypted.  The same certificate twice is CC_EEXISTS naming where it is.
+ * what of the bundle issued it, roots left out, completed from the trust
+ * set when the verifier finds intermediates there; the key is stored
+ * encrypted; the verifier's verdict is in the result.  The same
+ * certificate twice is CC_EEXISTS naming where it is.
  */
 int cc_import(cc_txn *txn, const cc_bundle *bundle, const cc_import_options *opts,
 	      cc_import_result *result);

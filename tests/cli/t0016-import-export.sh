@@ -329,9 +329,12 @@ n0=$(commits)
 ok_out out certctl import "$P/payroll.p7b" --json
 json_check "$out" "
 assert d['schema'] == 'certctl.import/1', d
+v = d['imported'][0].pop('verification')
 assert d['imported'] == [{'file': '$P/payroll.p7b', 'definition': 'payroll.example.com',
     'certificate': '$(cert_id "$P/payroll.pem")', 'created': True, 'key': False, 'chain': 1,
     'mode': 'monitor'}], d
+# The root came with the file but nobody trusts it: the verifier says so.
+assert v['status'] == 'CRITICAL' and v['summary'].startswith('chain.untrusted: '), v
 "
 check_import "$n0" payroll.example.com "$P/payroll.pem" "" ecdsa:P-256 monitor
 ok_out SHOW certctl show payroll.example.com --json

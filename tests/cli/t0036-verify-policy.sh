@@ -111,4 +111,48 @@ assert_eq 3 "$?" "exit status of check, bad revocation setting"
 assert_match "$(finding "$out" chain.trust-set)" "^UNKNOWN cannot verify: \.certctl/config\.yaml: trust_sets\.default\.revocation: 'sometimes' is not soft, hard or off"
 ok git checkout -q .certctl/config.yaml
 
+# --- import judged by the verifier: the chain completed from the repository's CA ---------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/root2.key" \
+	-out "$P/root2.pem" -days 90 -subj "/CN=Import Root" \
+	-addext "basicConstraints=critical,CA:TRUE" \
+	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || fail "root2"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/int2.key" \
+	-out "$P/int2.csr" -subj "/CN=Import Int" 2>/dev/null || fail "int2 csr"
+printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' \
+	>"$P/int2.ext"
+openssl x509 -req -in "$P/int2.csr" -CA "$P/root2.pem" -CAkey "$P/root2.key" -CAcreateserial \
+	-days 80 -extfile "$P/int2.ext" -out "$P/int2.pem" 2>/dev/null || fail "int2"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/leaf2.key" \
+	-out "$P/leaf2.csr" -subj "/CN=imp.test" 2>/dev/null || fail "leaf2 csr"
+printf 'subjectAltName=DNS:imp.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+	>"$P/leaf2.ext"
+openssl x509 -req -in "$P/leaf2.csr" -CA "$P/int2.pem" -CAkey "$P/int2.key" -CAcreateserial \
+	-days 60 -extfile "$P/leaf2.ext" -out "$P/leaf2.pem" 2>/dev/null || fail "leaf2"
+ok_out out certctl -q ca import impint --cert "$P/int2.pem" --key "$P/int2.key"
+ok_out out certctl -q trust add "$P/root2.pem"
+# The leaf alone: the verifier finds its issuer among the repository's CAs.
+ok_out out certctl import "$P/leaf2.pem" --json
+json_check "$out" '
+r = d["imported"][0]
+assert r["chain"] == 1 and r["verification"]["status"] == "OK", r
+assert r["verification"]["summary"] == "verified against trust set default", r'
+assert_eq "$(openssl x509 -in "$P/int2.pem" -noout -fingerprint -sha256)" \
+	"$(openssl x509 -in "certs/imp.test/$(cat certs/imp.test/current)/chain.pem" -noout -fingerprint -sha256)" \
+	"the chain stored for imp.test"
+# A certificate nobody trusts is imported all the same, with the verdict said.
+ok_out out certctl import "$P/leaf.pem" --name legacy-copy
+assert_not_contains "$out" "the chain was completed"
+assert_match "$out" "^legacy-copy: certificate .* chain of 0\)\$"
+# Under the web PKI, the same kind of certificate is imported with its
+# missing serverAuth said on the line after.
+sed -i 's/    policy: rfc5280/    policy: webpki/' .certctl/config.yaml
+ok git commit -qam "The default trust set is judged as the web PKI"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/leaf3.key" \
+	-out "$P/leaf3.csr" -subj "/CN=legacy3.test" 2>/dev/null || fail "csr3"
+printf 'subjectAltName=DNS:legacy3.test\nbasicConstraints=CA:FALSE\n' >"$P/leaf3.ext"
+openssl x509 -req -in "$P/leaf3.csr" -CA "$P/root.pem" -CAkey "$P/root.key" -CAcreateserial \
+	-days 60 -extfile "$P/leaf3.ext" -out "$P/leaf3.pem" 2>/dev/null || fail "leaf3"
+ok_out out certctl import "$P/leaf3.pem"
+assert_match "$out" "^  CRITICAL: eku\.missing-serverauth: the certificate has no extended key usage"
+
 finish
