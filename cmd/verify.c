@@ -74,8 +74,8 @@ int cmd_verify(int argc, char **argv)
 	const char *policy = NULL, *host = NULL, *set = NULL, *revocation = NULL, *at = NULL;
 	const char *sni = NULL;
 	cc_strlist ca_files = CC_STRLIST_INIT, untrusted_files = CC_STRLIST_INIT;
-	cc_strlist crl_files = CC_STRLIST_INIT, allow = CC_STRLIST_INIT;
-	int json = 0, no_fetch = 0, first, rc;
+	cc_strlist crl_files = CC_STRLIST_INIT, allow = CC_STRLIST_INIT, policies = CC_STRLIST_INIT;
+	int json = 0, no_fetch = 0, explicit_policy = 0, first, rc;
 	unsigned long timeout = 10;
 	cc_repo *repo = NULL;
 	cc_cert **given = NULL, **anchors = NULL, **extra = NULL, **untrusted = NULL;
@@ -100,6 +100,10 @@ int cmd_verify(int argc, char **argv)
 			"(unknown is CRITICAL) or off (default: the trust set's, else soft)"),
 		OPT_BOOL(0, "no-fetch", &no_fetch, "fetch no intermediate (AIA) or CRL, ask no OCSP responder"),
 		OPT_MULTI(0, "allow", &allow, "RULE", "accept a rule's failure (repeatable)"),
+		OPT_MULTI(0, "initial-policy", &policies, "OID", "a certificate policy acceptable "
+			  "(repeatable; default: any policy)"),
+		OPT_BOOL(0, "explicit-policy", &explicit_policy, "require a path valid for an "
+			 "acceptable policy"),
 		OPT_STR(0, "at", &at, "TIME", "verify as of TIME (2026-11-24T10:00:00Z or @SECONDS)"),
 		OPT_NUM(0, "timeout", &timeout, "SECONDS", "time limit for HOST:PORT (default 10)"),
 		OPT_BOOL(0, "json", &json, "print the report as JSON"),
@@ -208,6 +212,9 @@ int cmd_verify(int argc, char **argv)
 	opts.host = host;
 	opts.no_fetch = no_fetch;
 	opts.allowed = &allow;
+	opts.policies = (const char *const *)policies.items;
+	opts.npolicies = policies.count;
+	opts.explicit_policy = explicit_policy;
 	if (cc_verify(repo, given[0], &opts, &report) < 0) {
 		cli_lib_error();
 		rc = 3;
@@ -251,6 +258,7 @@ done:
 	cc_strlist_dispose(&untrusted_files);
 	cc_strlist_dispose(&crl_files);
 	cc_strlist_dispose(&allow);
+	cc_strlist_dispose(&policies);
 	cc_repo_free(repo);
 	return rc;
 }

@@ -1173,7 +1173,7 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 	verify_run run = { 0 };
 	X509_STORE_CTX *ctx = NULL;
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
-	STACK_OF(ASN1_OBJECT) *any_policy = sk_ASN1_OBJECT_new_null();
+	STACK_OF(ASN1_OBJECT) *policies = sk_ASN1_OBJECT_new_null();
 	cc_cert **fetched[AIA_ROUNDS] = { 0 };
 	size_t nfetched[AIA_ROUNDS] = { 0 };
 	char *fetched_url = NULL;
@@ -1196,8 +1196,23 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 	}
 	run.crls = sk_X509_CRL_new_null();
 	pthread_once(&index_once, index_init);
-	if (!untrusted || !run.crls || run_index < 0 || !any_policy ||
-	    !sk_ASN1_OBJECT_push(any_policy, OBJ_nid2obj(NID_any_policy))) {
+	if (!untrusted || !run.crls || run_index < 0 || !policies) {
+		rc = cc_error_set(CC_ERROR, "out of memory");
+		goto done;
+	}
+	/* RFC 5280 6.1.1's user-initial-policy-set: the policies given, else
+	 * any-policy. */
+	for (size_t i = 0; i < opts->npolicies; i++) {
+		ASN1_OBJECT *oid = OBJ_txt2obj(opts->policies[i], 1);
+
+		if (!oid || !sk_ASN1_OBJECT_push(policies, oid)) {
+			ASN1_OBJECT_free(oid);
+			rc = cc_error_set(CC_EINVALID, "'%s' is not a policy OID (1.2.3.4)",
+					  opts->policies[i]);
+			goto done;
+		}
+	}
+	if (!opts->npolicies && !sk_ASN1_OBJECT_push(policies, OBJ_nid2obj(NID_any_policy))) {
 		rc = cc_error_set(CC_ERROR, "out of memory");
 		goto done;
 	}
@@ -1246,13 +1261,15 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 		if (opts->revocation != CC_REVOCATION_OFF)
 			flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL |
 				 X509_V_FLAG_EXTENDED_CRL_SUPPORT;
+		if (opts->explicit_policy)
+			flags |= X509_V_FLAG_EXPLICIT_POLICY;
 		X509_VERIFY_PARAM_set_flags(param, flags);
 		/*
-		 * RFC 5280 6.1.1's initial-policy-set, any-policy.  Without a
-		 * policy set OpenSSL skips policy processing altogether (and
-		 * with an empty one it fails every requireExplicitPolicy).
+		 * Without a policy set OpenSSL skips policy processing
+		 * altogether (and with an empty one it fails every
+		 * requireExplicitPolicy).
 		 */
-		if (X509_VERIFY_PARAM_set1_policies(param, any_policy) != 1) {
+		if (X509_VERIFY_PARAM_set1_policies(param, policies) != 1) {
 			rc = cc_error_openssl(CC_ERROR, "cannot set up verification");
 			goto done;
 		}
@@ -1375,7 +1392,7 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 done:
 	X509_STORE_CTX_free(ctx);
 	sk_X509_free(untrusted);
-	sk_ASN1_OBJECT_free(any_policy); /* OBJ_nid2obj's objects are static */
+	sk_ASN1_OBJECT_pop_free(policies, ASN1_OBJECT_free); /* static ones are not freed */
 	sk_X509_CRL_pop_free(run.crls, X509_CRL_free);
 	cc_strlist_dispose(&run.crl_tried);
 	cc_strlist_dispose(&run.crl_failed);

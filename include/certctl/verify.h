@@ -54,12 +54,17 @@ typedef struct {
 	const cc_strlist *allowed;  /* rule ids excepted (a definition's allow list) */
 	const unsigned char *ocsp_stapled; /* the leaf's OCSP response a server sent */
 	size_t ocsp_stapled_len;
+	/* RFC 5280 6.1.1: user-initial-policy-set (OIDs; none: any-policy)
+	 * and initial-explicit-policy. */
+	const char *const *policies;
+	size_t npolicies;
+	int explicit_policy;
 } cc_verify_options;
 
 #define CC_VERIFY_OPTIONS_VERSION 1
 #define CC_VERIFY_OPTIONS_INIT \
 	{ CC_VERIFY_OPTIONS_VERSION, CC_POLICY_WEBPKI, CC_REVOCATION_SOFT, NULL, NULL, 0, NULL, 0, \
-	  NULL, 0, NULL, 0, 0, 0, 0, NULL, NULL, 0 }
+	  NULL, 0, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, 0, 0 }
 
 /* One verdict: as in a check (rule id, status, message), with where. */
 typedef struct {
