@@ -4,8 +4,9 @@
 #                   run them again under AddressSanitizer + UBSan, then
 #                   fuzz every parser briefly (fuzz-short)
 #   make fuzz       libFuzzer targets (tests/fuzz/), FUZZ_SECONDS=600 each
-#   make check-valgrind  the command tests that do not time themselves, every
-#                   certctl under valgrind memcheck (errors, definite leaks)
+#   make check-valgrind  every command test, every certctl under valgrind
+#                   memcheck (errors, definite leaks), time limits scaled;
+#                   VALGRIND_TESTS="t0002 t0017" for some of them
 #   make torture    the long runs of the robustness tests: 200 SIGKILLs in a
 #                   mixed workload (t0026), the concurrency test (t0027)
 #                   with more processes and rounds

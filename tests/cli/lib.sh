@@ -191,6 +191,39 @@ $out
 in: $1"
 }
 
+# How many times slower than usual certctl runs here: CERTCTL_TEST_SLOW,
+# 1 by default; tests/valgrind/run.sh sets 40 (memcheck makes every command
+# 20 to 50 times slower).  Every limit a script puts on certctl's time goes
+# through assert_within_ms, and every wait or timeout it gives certctl that
+# the slowness alone would run out goes through slow; with 1 they are what
+# they say.  A time certctl must wait for itself (a lock or probe timeout)
+# stays as given: only the upper end of what is measured grows.
+SLOW=${CERTCTL_TEST_SLOW:-1}
+case $SLOW in
+'' | *[!0-9]* | 0*)
+	echo "CERTCTL_TEST_SLOW must be a whole number, 1 or more: '$SLOW'" >&2
+	exit 1
+	;;
+esac
+
+# slow N [MAX]: N (a whole number: seconds, milliseconds, tries) times
+# SLOW, and no more than MAX (where certctl takes no more).
+slow() {
+	local n=$(($1 * SLOW))
+	[ $# -ge 2 ] && [ "$n" -gt "$2" ] && n=$2
+	echo "$n"
+}
+
+# assert_within_ms LIMIT ELAPSED WHAT [AT_LEAST]: ELAPSED milliseconds are
+# less than LIMIT times SLOW and, given AT_LEAST, at least that (as given:
+# slowness only adds time).
+assert_within_ms() {
+	local limit=$(($1 * SLOW)) least=${4:-0}
+	_count
+	[ "$2" -lt "$limit" ] && [ "$2" -ge "$least" ] ||
+		fail "$3: took $2 ms, expected $([ "$least" -gt 0 ] && echo "$least ms or more and ")less than $limit ms"
+}
+
 # The state of the repository in DIR (default .): HEAD and its branch, git
 # status, the mode and checksum of every work-tree file outside .git, the
 # modes of the directories, and the leftovers an operation must not leave
