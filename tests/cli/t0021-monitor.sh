@@ -776,12 +776,13 @@ assert_no_file "$T/nonexistent"
 cd "$T/work" || fail "no work directory"
 ok_out out certctl -q init drepo
 cd drepo || fail "no repository"
-# A server that accepts connections on four ports and never says a word.
+# A server that accepts connections on four ports and never says a word,
+# for 120 s (times SLOW).
 read -r REFUSED REFUSED2 S1 S2 S3 S4 <<<"$(free_ports 6)"
 cat >"$T/silent.py" <<'EOF'
 import select, socket, sys, time
 socks = []
-for p in sys.argv[2:]:
+for p in sys.argv[3:]:
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", int(p)))
@@ -789,13 +790,13 @@ for p in sys.argv[2:]:
     socks.append(s)
 open(sys.argv[1], "w").write("ready\n")
 held = []
-end = time.time() + 120
+end = time.time() + int(sys.argv[2])
 while time.time() < end:
     r, _, _ = select.select(socks, [], [], 1)
     for s in r:
         held.append(s.accept()[0])
 EOF
-python3 "$T/silent.py" "$T/silent.ready" "$S1" "$S2" "$S3" "$S4" 2>"$T/silent.err" &
+python3 "$T/silent.py" "$T/silent.ready" "$(slow 120)" "$S1" "$S2" "$S3" "$S4" 2>"$T/silent.err" &
 SILENT_PID=$!
 for _ in $(seq 50); do
 	[ -s "$T/silent.ready" ] && break
