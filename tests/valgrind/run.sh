@@ -30,7 +30,7 @@ t=\${CERTCTL_TEST_DIR:-certctl}
 t=\${t##*/}
 t=\${t#certctl-}
 t=\${t%.*}
-exec valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \\
+exec valgrind --quiet --vgdb=no --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \\
 	--errors-for-leak-kinds=definite --child-silent-after-fork=yes \\
 	--suppressions="$here/certctl.supp" --log-file="$logs/\$t.%p.log" "$real" "\$@"
 WRAP
