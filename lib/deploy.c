@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "deploy_internal.h"
+#include "certctl/verify.h"
 
 #define HISTORY_MAX 50
 
@@ -43,6 +44,8 @@ static void check_dispose(cc_deploy_check *c)
 	free(c->served_subject);
 	cc_strlist_dispose(&c->served_chain);
 	cc_strlist_dispose(&c->missing);
+	free(c->verdict);
+	cc_strlist_dispose(&c->findings);
 	free(c->message);
 	memset(c, 0, sizeof(*c));
 }
@@ -148,6 +151,8 @@ static int record_format(const cc_deployment *d, cc_buf *out)
 		rc = rc ? rc : cc_yaml_put(w, "served_subject", c->served_subject);
 		rc = rc ? rc : cc_yaml_put_list(w, "served_chain", &c->served_chain, 0);
 		rc = rc ? rc : cc_yaml_put_list(w, "missing", &c->missing, 0);
+		rc = rc ? rc : cc_yaml_put(w, "verdict", c->verdict);
+		rc = rc ? rc : cc_yaml_put_list(w, "findings", &c->findings, 0);
 		rc = rc ? rc : cc_yaml_put(w, "message", c->message);
 		rc = rc ? rc : cc_yaml_map_end(w);
 	}
@@ -256,6 +261,8 @@ static int record_parse(cc_deployment **out, const cc_node *root, const char *fi
 		c->message = scalar_dup(v, "message");
 		rc = read_list(cc_node_get(v, "served_chain"), &c->served_chain);
 		rc = rc ? rc : read_list(cc_node_get(v, "missing"), &c->missing);
+		c->verdict = scalar_dup(v, "verdict");
+		rc = rc ? rc : read_list(cc_node_get(v, "findings"), &c->findings);
 	}
 	v = cc_node_get(root, "history");
 	if (rc == 0 && v && cc_node_count(v)) {
@@ -413,6 +420,8 @@ cc_json *cc_deployment_to_json(const cc_deployment *d)
 		rc |= cc_json_set_str(c, "served_subject", ck->served_subject);
 		rc |= cc_json_set(c, "served_chain", strlist_json(&ck->served_chain));
 		rc |= cc_json_set(c, "missing", strlist_json(&ck->missing));
+		rc |= cc_json_set_str(c, "verdict", ck->verdict);
+		rc |= cc_json_set(c, "findings", strlist_json(&ck->findings));
 		rc |= cc_json_set_str(c, "message", ck->message);
 		rc |= cc_json_set(o, "check", c);
 	} else {
@@ -587,12 +596,75 @@ static int run_command(const deploy_ctx *ctx, cc_deployment *d, const deploy_tar
 
 /* The deploy check: does the server present this certificate and the
  * intermediates it needs?  Fills d->check; 0 when it does. */
+/*
+ * What the served chain is worth to a client: the verifier's answer, as
+ * `certctl check` gives it (the definition's trust set, policy and allowed
+ * rules, the name the check asked for, the stapled OCSP response).  The
+ * findings that are not OK go to the record as "RULE: message (status)";
+ * returns the worst status, the critical findings' text appended to
+ * `critical`.  The leaf's nearing expiry is the monitor's
+ * business, not the deployment's: only an expired or not yet valid leaf
+ * counts here.
+ */
+static cc_status deploy_verify(const deploy_ctx *ctx, cc_deploy_check *c, cc_cert **served,
+			       size_t nserved, const char *sni, const unsigned char *ocsp,
+			       size_t ocsp_len, cc_buf *critical)
+{
+	cc_verify_options o = CC_VERIFY_OPTIONS_INIT;
+	cc_verify_report vr;
+	cc_status worst = CC_STATUS_OK;
+
+	o.trust_set = ctx->def->trust_set;
+	o.untrusted = served + 1;
+	o.nuntrusted = nserved - 1;
+	o.host = sni;
+	o.allowed = &ctx->def->allow;
+	o.ocsp_stapled = ocsp;
+	o.ocsp_stapled_len = ocsp_len;
+	if (cc_verify_set_policy(ctx->repo, ctx->def->trust_set, &o) < 0 ||
+	    cc_verify(ctx->repo, served[0], &o, &vr) < 0) {
+		cc_buf line = CC_BUF_INIT;
+
+		cc_buf_printf(&line, "chain.trust-set: cannot verify: %s (unknown)", cc_error_last());
+		cc_strlist_add(&c->findings, line.ptr);
+		cc_buf_dispose(&line);
+		cc_error_clear();
+		free(c->verdict);
+		c->verdict = strdup(cc_status_name(CC_STATUS_UNKNOWN));
+		return CC_STATUS_UNKNOWN;
+	}
+	for (size_t i = 0; i < vr.nfindings; i++) {
+		const cc_verify_finding *f = &vr.findings[i];
+		cc_buf line = CC_BUF_INIT;
+
+		if (f->status == CC_STATUS_OK && !f->allowed)
+			continue;
+		if (f->depth == 0 && (!strcmp(f->rule, "validity.warning") ||
+				      !strcmp(f->rule, "validity.critical")))
+			continue;
+		worst = cc_status_worse(worst, f->status);
+		if (f->status == CC_STATUS_CRITICAL && !f->allowed)
+			cc_buf_printf(critical, "%s%s: %s", critical->size ? "; " : "", f->rule,
+				      f->message);
+		cc_buf_printf(&line, "%s%s: %s (%s)", f->allowed ? "allowed: " : "", f->rule,
+			      f->message, cc_status_name(f->status));
+		cc_strlist_add(&c->findings, line.ptr);
+		cc_buf_dispose(&line);
+	}
+	cc_verify_report_dispose(&vr);
+	free(c->verdict);
+	c->verdict = strdup(cc_status_name(worst));
+	return worst;
+}
+
 static int deploy_check(const deploy_ctx *ctx, cc_deployment *d, const deploy_target *t,
 			const cc_cert *cert, cc_cert *const *chain, size_t nchain, cc_buf *why)
 {
 	cc_deploy_check *c = &d->check;
 	cc_cert **served = NULL;
-	size_t nserved = 0;
+	size_t nserved = 0, ocsp_len = 0;
+	unsigned char *ocsp = NULL;
+	cc_buf critical = CC_BUF_INIT;
 	const char *sni = t->check_sni;
 	char now[32];
 	int rc;
@@ -631,8 +703,11 @@ static int deploy_check(const deploy_ctx *ctx, cc_deployment *d, const deploy_ta
 		}
 		served = res.chain;
 		nserved = res.nchain;
+		ocsp = res.ocsp;
+		ocsp_len = res.ocsp_len;
 		res.chain = NULL;
 		res.nchain = 0;
+		res.ocsp = NULL;
 		cc_probe_result_dispose(&res);
 	}
 	c->served_sha256 = strdup(cc_cert_sha256(served[0]));
@@ -666,6 +741,12 @@ static int deploy_check(const deploy_ctx *ctx, cc_deployment *d, const deploy_ta
 				      t->check_host, t->check_port);
 			for (size_t i = 0; i < c->missing.count; i++)
 				cc_buf_printf(why, "%s%s", i ? " and " : "", c->missing.items[i]);
+		} else if (deploy_verify(ctx, c, served, nserved, sni, ocsp, ocsp_len, &critical) ==
+			   CC_STATUS_CRITICAL) {
+			c->result = strdup("rejected");
+			cc_buf_printf(why, "%s:%u serves the certificate and its intermediates, but "
+				      "clients reject the chain: %s", t->check_host, t->check_port,
+				      critical.size ? critical.ptr : "");
 		} else {
 			c->result = strdup("ok");
 		}
@@ -675,6 +756,8 @@ static int deploy_check(const deploy_ctx *ctx, cc_deployment *d, const deploy_ta
 	else
 		c->message = cc_strdup("the server presents the certificate and its intermediates");
 	cc_cert_list_free(served, nserved);
+	free(ocsp);
+	cc_buf_dispose(&critical);
 	return why->size ? -1 : 0;
 }
 
@@ -712,7 +795,9 @@ static int deploy_check_settled(const deploy_ctx *ctx, cc_deployment *d, const d
 			continue;
 		}
 		seen = 0;
-		if (d->check.result && !strcmp(d->check.result, "missing-intermediate"))
+		/* A server serving the wrong chain is not going to change. */
+		if (d->check.result && (!strcmp(d->check.result, "missing-intermediate") ||
+					!strcmp(d->check.result, "rejected")))
 			return -1;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		waited = (long)(now.tv_sec - start.tv_sec) * 1000 +
@@ -1249,6 +1334,8 @@ static int deploy_one(const deploy_ctx *ctx, planned *p)
 	}
 	say(ctx, "%s: confirmed: %s:%u presents %s", p->t.name, p->t.check_host, p->t.check_port,
 	    cc_cert_sha256(p->cert));
+	for (size_t i = 0; i < d->check.findings.count; i++)
+		say(ctx, "%s: %s", p->t.name, d->check.findings.items[i]);
 	rc = record_commit(ctx, d, CC_DEPLOY_CONFIRMED, d->check.message);
 done:
 	cc_buf_dispose(&why);

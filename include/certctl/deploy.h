@@ -38,10 +38,12 @@ typedef struct {
 typedef struct {
 	char *time, *host, *sni;
 	unsigned port;
-	char *result;        /* ok, mismatch, missing-intermediate, error */
+	char *result;        /* ok, mismatch, missing-intermediate, rejected, error */
 	char *served_sha256, *served_sha1, *served_subject;
 	cc_strlist served_chain; /* subjects after the leaf, in the order served */
 	cc_strlist missing;      /* needed intermediates not served */
+	char *verdict;           /* the verifier's on the served chain: ok, warning, ... */
+	cc_strlist findings;     /* its findings that are not OK: "RULE: message (status)" */
 	char *message;
 } cc_deploy_check;
 

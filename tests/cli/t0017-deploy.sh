@@ -225,24 +225,27 @@ http {
 }
 EOF
 }
-PORT=
-started=
-for _ in 1 2 3 4 5; do
-	PORT=$(free_port)
-	write_conf
-	"${NGINX[@]}" >>"$T/nginx.out" 2>&1 &
-	NGINX_PID=$!
-	for _ in $(seq 50); do
-		listening "$PORT" && started=yes && break
-		kill -0 "$NGINX_PID" 2>/dev/null || break
-		sleep 0.1
+# start_nginx: nginx on a free port, PORT.
+start_nginx() {
+	local started=
+	for _ in 1 2 3 4 5; do
+		PORT=$(free_port)
+		write_conf
+		"${NGINX[@]}" >>"$T/nginx.out" 2>&1 &
+		NGINX_PID=$!
+		for _ in $(seq 50); do
+			listening "$PORT" && started=yes && break
+			kill -0 "$NGINX_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		[ -n "$started" ] && break
+		stop_nginx
 	done
-	[ -n "$started" ] && break
-	stop_nginx
-done
-_count
-[ -n "$started" ] || fail "no nginx listening on 127.0.0.1 within 5 tries:
+	_count
+	[ -n "$started" ] || fail "no nginx listening on 127.0.0.1 within 5 tries:
 $(cat "$T/nginx.out" "$N/logs/error.log" 2>/dev/null)"
+}
+start_nginx
 assert_eq "$THROWAWAY_FP" "$(served_leaf "$PORT")" "nginx serves the throw-away certificate"
 
 # The definition: three targets writing what this nginx reads.
@@ -308,6 +311,7 @@ assert c['sni'] == 'web.example.com', c
 assert norm(c['served_sha256']) == '$C1_FP', c
 assert c['served_chain'] == ['CN=sub'], c
 assert not c.get('missing'), c
+assert c['verdict'] == 'OK' and c['findings'] == [], c
 assert [h['state'] for h in r['history']][-3:] == ['prepared', 'installed', 'confirmed'], r['history']
 assert all(h['cert'] == '$C1' for h in r['history']), r['history']
 "
@@ -1007,6 +1011,68 @@ assert_eq 3 "$(cat "$H/n")" "hook runs (none without the secret)"
 # Options that do not go together.
 expect_fail 64 "rollback|check" certctl deploy web --rollback --check
 assert_unchanged
+
+# === 10. the served chain, verified as check verifies it ====================================
+# The deploy check asks the verifier (certctl-verify(1)) about what the
+# server sends, with the definition's trust set, the check's server name
+# and the definition's allowed rules: a chain clients reject fails the
+# deployment ("rejected", the rule ids in the message), whatever serves it.
+# (Section 1: a good chain is "OK" with no findings.)
+start_nginx
+# A check that asks for a name the certificate is not for: name.mismatch.
+cat >"$T/alias.yaml" <<EOF
+subject:
+  cn: web.example.com
+san:
+  dns: [web.example.com]
+ca: sub
+targets:
+  - name: ngx
+    type: nginx
+    dir: $N/ssl
+    test: $TEST_ARGV
+    reload: $RELOAD_ARGV
+    check: 127.0.0.1:$PORT
+    sni: other.example.com
+EOF
+ok_out out certctl define alias --from "$T/alias.yaml"
+ok_out out certctl issue alias
+A1=$(curid alias)
+n0=$(commits)
+deploy_fail certctl deploy alias --target ngx
+assert_contains "$DOUT" "name.mismatch" "a deploy whose server name the certificate is not for"
+deploy_commits "$n0" alias ngx "$A1" prepared installed failed
+rec alias ngx "
+c = r['check']
+assert r['state'] == 'failed' and c['result'] == 'rejected', r
+assert c['verdict'] == 'CRITICAL', c
+assert any(f.startswith('name.mismatch: ') for f in c['findings']), c
+assert 'name.mismatch' in r['error'] and 'other.example.com' in r['error'], r
+"
+assert_eq "$(fp "$(cur alias)/cert.pem")" "$(served_leaf "$PORT")" "nginx serves the rejected certificate"
+# The same with the rule allowed: confirmed, the exception in the record.
+ok_out out certctl define alias --allow name.mismatch
+ok_out out certctl deploy alias --check --target ngx
+rec alias ngx "
+c = r['check']
+assert r['state'] == 'confirmed' and c['result'] == 'ok', r
+assert c['verdict'] == 'OK', c
+assert [f.split(':')[0] for f in c['findings']] == ['allowed'], c
+"
+# A revoked certificate (the CA's CRL in the repository) is rejected by
+# deploy --check; revocation is never an allowed rule.
+ok_out out certctl ca revoke sub alias --reason keyCompromise
+ok_out out certctl ca crl sub
+n0=$(commits)
+deploy_fail certctl deploy alias --check --target ngx
+assert_contains "$DOUT" "revocation.revoked" "deploy --check of a revoked certificate"
+assert_contains "$DOUT" "keyCompromise" "the reason of the revocation"
+rec alias ngx "
+c = r['check']
+assert r['state'] == 'failed' and c['result'] == 'rejected' and c['verdict'] == 'CRITICAL', r
+assert any(f.startswith('revocation.revoked: ') for f in c['findings']), c
+"
+stop_nginx
 
 ok git fsck --full --no-progress --no-dangling
 clean
