@@ -9,7 +9,7 @@ static int trust_add(int argc, char **argv)
 {
 	const char *set = NULL;
 	char def[129];
-	int first, rc;
+	int first, rc, anchor = 0;
 	cc_repo *repo = NULL;
 	cc_txn *txn = NULL;
 	cc_cert **certs = NULL;
@@ -17,10 +17,11 @@ static int trust_add(int argc, char **argv)
 	cc_buf data = CC_BUF_INIT, summary = CC_BUF_INIT, report = CC_BUF_INIT;
 	const struct cli_opt options[] = {
 		OPT_STR(0, "set", &set, "NAME", "the trust set (default: the default set)"),
+		OPT_BOOL(0, "anchor", &anchor, "trust intermediate CAs as anchors: paths end at them"),
 		OPT_DONE(),
 	};
 
-	if ((rc = cli_parse(argc, argv, options, "certctl trust add FILE... [--set NAME]",
+	if ((rc = cli_parse(argc, argv, options, "certctl trust add FILE... [--set NAME] [--anchor]",
 			    "Add the CA certificates in FILEs (PEM, DER or P7B) to a trust set; one "
 			    "commit.", &first)))
 		return rc;
@@ -43,12 +44,13 @@ static int trust_add(int argc, char **argv)
 			goto done;
 		}
 		for (size_t k = 0; k < n; k++) {
-			if (cc_trust_add(txn, set, certs[k]) < 0) {
+			if (cc_trust_add(txn, set, certs[k], anchor) < 0) {
 				rc = cli_error("%s: %s", argv[i], cc_error_last());
 				goto done;
 			}
-			cc_buf_printf(&report, "%s: %s added to trust set '%s'\n",
-				      cc_cert_id(certs[k]), cc_cert_subject(certs[k]), set);
+			cc_buf_printf(&report, "%s: %s added to trust set '%s'%s\n",
+				      cc_cert_id(certs[k]), cc_cert_subject(certs[k]), set,
+				      anchor && !cc_cert_is_self_signed(certs[k]) ? " as an anchor" : "");
 			added++;
 		}
 		cc_cert_list_free(certs, n);
@@ -80,7 +82,7 @@ static int trust_list(int argc, char **argv)
 	char def[129];
 	int json = 0, first, rc;
 	cc_repo *repo = NULL;
-	cc_strlist ids = CC_STRLIST_INIT;
+	cc_strlist ids = CC_STRLIST_INIT, anchors = CC_STRLIST_INIT;
 	const char *bundle;
 	cc_json *out = NULL, *arr = NULL;
 	const struct cli_opt options[] = {
@@ -100,7 +102,7 @@ static int trust_list(int argc, char **argv)
 		return rc;
 	if (!set)
 		set = cc_trust_default(repo, def);
-	if (cc_trust_list(repo, set, &ids) < 0) {
+	if (cc_trust_list(repo, set, &ids) < 0 || cc_trust_anchors(repo, set, &anchors) < 0) {
 		rc = cli_lib_error();
 		goto done;
 	}
@@ -141,13 +143,19 @@ static int trust_list(int argc, char **argv)
 		if (json)
 			cc_json_append(arr, cc_cert_to_json(cert));
 		else
-			printf("  %s  %s\n", cc_cert_id(cert), cc_cert_subject(cert));
+			printf("  %s  %s%s\n", cc_cert_id(cert), cc_cert_subject(cert),
+			       cc_strlist_contains(&anchors, ids.items[i]) ? "  (anchor)" : "");
 		cc_cert_free(cert);
 		cc_buf_dispose(&rel);
 		cc_buf_dispose(&data);
 	}
 	if (json) {
+		cc_json *a = cc_json_array();
+
+		for (size_t i = 0; a && i < anchors.count; i++)
+			cc_json_append_str(a, anchors.items[i]);
 		cc_json_set(out, "certificates", arr);
+		cc_json_set(out, "anchors", a);
 		arr = NULL;
 		rc = cli_print_json(out) ? EXIT_FAIL : EXIT_OK;
 		out = NULL;
@@ -156,6 +164,7 @@ done:
 	cc_json_free(arr);
 	cc_json_free(out);
 	cc_strlist_dispose(&ids);
+	cc_strlist_dispose(&anchors);
 	cc_repo_free(repo);
 	return rc;
 }

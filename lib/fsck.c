@@ -748,6 +748,21 @@ static int check_trust(fsck_state *st)
 					    cc_cert_id(certs[0]));
 			cc_cert_list_free(certs, n);
 		}
+		/* Every anchor is a CA of the set. */
+		if (rc == 0) {
+			cc_strlist anchors = CC_STRLIST_INIT;
+			char path[600];
+
+			snprintf(path, sizeof(path), "trust/%s/anchors.yaml", sets.items[i]);
+			if (cc_trust_anchors(st->repo, sets.items[i], &anchors) < 0)
+				rc = report(st, CC_FSCK_ERROR, path, 0, "%s", cc_error_last());
+			for (size_t k = 0; k < anchors.count && rc == 0; k++)
+				if (!cc_strlist_contains(&ids, anchors.items[k]))
+					rc = report(st, CC_FSCK_ERROR, path, 0, "anchor %s is not a CA "
+						    "of the set (no trust/%s/%s.pem)", anchors.items[k],
+						    sets.items[i], anchors.items[k]);
+			cc_strlist_dispose(&anchors);
+		}
 		cc_strlist_dispose(&ids);
 	}
 done:

@@ -262,14 +262,108 @@ static int add_bundle_lazily(X509_STORE *store, const char *path, size_t *count)
 	return 0;
 }
 
-static int add_file(X509_STORE *store, cc_repo *repo, const char *rel, size_t *added)
+/* --- anchors: CAs of a set trusted though they are not roots ------------------------- */
+
+static int anchors_rel(cc_buf *rel, const char *set)
+{
+	return cc_buf_printf(rel, "trust/%s/anchors.yaml", set);
+}
+
+int cc_trust_anchors(cc_repo *repo, const char *set, cc_strlist *out)
+{
+	cc_buf rel = CC_BUF_INIT, text = CC_BUF_INIT;
+	cc_node *root = NULL;
+	const cc_node *list;
+	int rc;
+
+	if ((rc = set_check(set)) < 0 || (rc = anchors_rel(&rel, set)) < 0)
+		goto done;
+	rc = cc_repo_read(repo, rel.ptr, &text);
+	if (rc == CC_ENOTFOUND) {
+		cc_error_clear();
+		rc = 0;
+		goto done;
+	}
+	if (rc < 0 || (rc = cc_node_parse(&root, text.ptr, text.size, rel.ptr)) < 0)
+		goto done;
+	list = cc_node_get(root, "anchors");
+	for (size_t i = 0; list && i < cc_node_count(list) && rc == 0; i++) {
+		const char *id = cc_node_scalar(cc_node_at(list, i));
+
+		if (!id || strlen(id) != 16 || strspn(id, "0123456789abcdef") != 16)
+			rc = cc_error_set(CC_EINVALID, "%s: anchors: '%s' is not a certificate id "
+					  "(16 hex digits)", rel.ptr, id ? id : "");
+		else
+			rc = cc_strlist_add(out, id);
+	}
+done:
+	cc_node_free(root);
+	cc_buf_dispose(&rel);
+	cc_buf_dispose(&text);
+	return rc;
+}
+
+/* Write the set's anchors (sorted; none: no file). */
+static int anchors_write(cc_txn *txn, const char *set, cc_strlist *ids)
+{
+	cc_buf rel = CC_BUF_INIT, text = CC_BUF_INIT;
+	cc_yaml_writer *w = NULL;
+	int rc;
+
+	if ((rc = anchors_rel(&rel, set)) < 0)
+		goto done;
+	if (!ids->count) {
+		rc = cc_txn_remove(txn, rel.ptr);
+		if (rc == CC_ENOTFOUND) {
+			cc_error_clear();
+			rc = 0;
+		}
+		goto done;
+	}
+	cc_strlist_sort(ids);
+	cc_buf_puts(&text, "# CAs of this set trusted as anchors though not roots "
+		    "(certctl trust add --anchor).\n");
+	if ((rc = cc_yaml_writer_new(&w, &text)) < 0)
+		goto done;
+	rc = cc_yaml_map_start(w);
+	rc = rc ? rc : cc_yaml_put_list(w, "anchors", ids, 0);
+	rc = rc ? rc : cc_yaml_map_end(w);
+	rc = rc ? rc : cc_yaml_writer_finish(w);
+	if (rc == 0)
+		rc = cc_txn_write(txn, rel.ptr, text.ptr, text.size, 0644);
+done:
+	cc_yaml_writer_free(w);
+	cc_buf_dispose(&rel);
+	cc_buf_dispose(&text);
+	return rc;
+}
+
+/*
+ * Add the certificates of `rel` to `store`.  As an anchor, a certificate
+ * carries OpenSSL's explicit trust (any purpose), which ends a path at it
+ * as at a root: partial chains for the anchors declared, not for every
+ * CA in the store (X509_V_FLAG_PARTIAL_CHAIN would).
+ */
+static int add_file(X509_STORE *store, cc_repo *repo, const char *rel, int anchor, size_t *added)
 {
 	cc_cert **certs = NULL;
 	size_t n = 0;
 	int rc = cc_repo_read_certs(&certs, &n, repo, rel);
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if (X509_STORE_add_cert(store, cc_cert_get0_x509(certs[i])) != 1) {
+		X509 *x = cc_cert_get0_x509(certs[i]);
+		X509 *trusted = NULL;
+
+		if (anchor && X509_self_signed(x, 0) != 1) {
+			if (!(trusted = X509_dup(x)) ||
+			    !X509_add1_trust_object(trusted, OBJ_nid2obj(NID_anyExtendedKeyUsage))) {
+				X509_free(trusted);
+				rc = cc_error_set(CC_ERROR, "out of memory");
+				break;
+			}
+			x = trusted;
+		}
+		if (X509_STORE_add_cert(store, x) != 1) {
 			unsigned long e = ERR_peek_last_error();
 
 			/* The same CA twice (bundle and repository) is fine. */
@@ -277,6 +371,7 @@ static int add_file(X509_STORE *store, cc_repo *repo, const char *rel, size_t *a
 				rc = cc_error_openssl(CC_ERROR, "%s: cannot add to the trust store", rel);
 			ERR_clear_error();
 		}
+		X509_free(trusted);
 		(*added)++;
 	}
 	cc_cert_list_free(certs, n);
@@ -312,7 +407,7 @@ done:
 int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *count)
 {
 	X509_STORE *store = X509_STORE_new();
-	cc_strlist ids = CC_STRLIST_INIT, cas = CC_STRLIST_INIT;
+	cc_strlist ids = CC_STRLIST_INIT, cas = CC_STRLIST_INIT, anchors = CC_STRLIST_INIT;
 	cc_buf rel = CC_BUF_INIT;
 	const char *bundle;
 	char def[129];
@@ -344,10 +439,13 @@ int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *cou
 		}
 		added += n;
 	}
+	if (repo && (rc = cc_trust_anchors(repo, set, &anchors)) < 0)
+		goto done;
 	for (size_t i = 0; i < ids.count && rc == 0; i++) {
 		cc_buf_clear(&rel);
 		if ((rc = cc_buf_printf(&rel, "trust/%s/%s.pem", set, ids.items[i])) == 0)
-			rc = add_file(store, repo, rel.ptr, &added);
+			rc = add_file(store, repo, rel.ptr,
+				      cc_strlist_contains(&anchors, ids.items[i]), &added);
 	}
 	if (rc == 0 && repo)
 		rc = cc_ca_names(repo, &cas);
@@ -355,7 +453,7 @@ int cc_trust_store(X509_STORE **out, cc_repo *repo, const char *set, size_t *cou
 		cc_buf_clear(&rel);
 		if ((rc = cc_buf_printf(&rel, "ca/%s/cert.pem", cas.items[i])) < 0)
 			break;
-		rc = add_file(store, repo, rel.ptr, &added);
+		rc = add_file(store, repo, rel.ptr, 0, &added);
 		if (rc == CC_ENOTFOUND) { /* a CA that awaits its certificate */
 			cc_error_clear();
 			rc = 0;
@@ -365,6 +463,7 @@ done:
 	cc_trust_info_dispose(&info);
 	cc_strlist_dispose(&ids);
 	cc_strlist_dispose(&cas);
+	cc_strlist_dispose(&anchors);
 	cc_buf_dispose(&rel);
 	if (rc < 0) {
 		X509_STORE_free(store);
@@ -376,9 +475,10 @@ done:
 	return 0;
 }
 
-int cc_trust_add(cc_txn *txn, const char *set, const cc_cert *cert)
+int cc_trust_add(cc_txn *txn, const char *set, const cc_cert *cert, int anchor)
 {
 	cc_buf rel = CC_BUF_INIT, pem = CC_BUF_INIT, abs = CC_BUF_INIT;
+	cc_strlist anchors = CC_STRLIST_INIT;
 	int rc;
 
 	if ((rc = set_check(set)) < 0)
@@ -396,7 +496,13 @@ int cc_trust_add(cc_txn *txn, const char *set, const cc_cert *cert)
 	}
 	if ((rc = cc_cert_pem(cert, &pem)) == 0)
 		rc = cc_txn_write(txn, rel.ptr, pem.ptr, pem.size, 0644);
+	/* A root is an anchor as it is. */
+	if (rc == 0 && anchor && !cc_cert_is_self_signed(cert) &&
+	    (rc = cc_trust_anchors(cc_txn_repo(txn), set, &anchors)) == 0 &&
+	    (rc = cc_strlist_add(&anchors, cc_cert_id(cert))) == 0)
+		rc = anchors_write(txn, set, &anchors);
 done:
+	cc_strlist_dispose(&anchors);
 	cc_buf_dispose(&rel);
 	cc_buf_dispose(&pem);
 	cc_buf_dispose(&abs);
@@ -406,6 +512,7 @@ done:
 int cc_trust_remove(cc_txn *txn, const char *set, const char *id)
 {
 	cc_buf rel = CC_BUF_INIT;
+	cc_strlist anchors = CC_STRLIST_INIT;
 	int rc;
 
 	if ((rc = set_check(set)) < 0)
@@ -418,6 +525,17 @@ int cc_trust_remove(cc_txn *txn, const char *set, const char *id)
 		if (rc == CC_ENOTFOUND)
 			rc = cc_error_set(CC_ENOTFOUND, "no certificate %s in trust set '%s'", id, set);
 	}
+	if (rc == 0 && (rc = cc_trust_anchors(cc_txn_repo(txn), set, &anchors)) == 0 &&
+	    cc_strlist_contains(&anchors, id)) {
+		cc_strlist kept = CC_STRLIST_INIT;
+
+		for (size_t i = 0; i < anchors.count && rc == 0; i++)
+			if (strcmp(anchors.items[i], id))
+				rc = cc_strlist_add(&kept, anchors.items[i]);
+		rc = rc ? rc : anchors_write(txn, set, &kept);
+		cc_strlist_dispose(&kept);
+	}
+	cc_strlist_dispose(&anchors);
 	cc_buf_dispose(&rel);
 	return rc;
 }

@@ -312,6 +312,14 @@ int cc_trust_delete(cc_txn *txn, const char *set)
 		cc_buf_printf(&rel, "trust/%s/set.yaml", set);
 		rc = cc_txn_remove(txn, rel.ptr);
 	}
+	if (rc == 0) {
+		cc_buf_clear(&rel);
+		cc_buf_printf(&rel, "trust/%s/anchors.yaml", set);
+		if ((rc = cc_txn_remove(txn, rel.ptr)) == CC_ENOTFOUND) {
+			cc_error_clear();
+			rc = 0;
+		}
+	}
 done:
 	cc_trust_info_dispose(&info);
 	cc_strlist_dispose(&names);

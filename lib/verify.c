@@ -24,6 +24,9 @@
 #define CRL_MAX (8 << 20)  /* bigger CRLs are refused */
 #define AIA_MAX (256 << 10) /* bigger issuer files are refused */
 #define MAX_ROUNDS 8       /* verifications of one leaf, fetching between them */
+#define MAX_CANDIDATES 32  /* certificates given that path building considers */
+#define MAX_EXTRA_NAMED 8  /* unneeded certificates named one by one */
+#define MAX_ALTERNATIVES 8 /* other paths tried when one reaches no anchor */
 
 int cc_verify_policy_parse(cc_verify_policy *out, const char *text)
 {
@@ -113,6 +116,7 @@ typedef struct {
 	unsigned crl_missing;      /* depths whose CRL could not be had */
 	cc_repo *repo;             /* its cache of fetched CRLs and intermediates, or NULL */
 	time_t now;                /* the time verified at */
+	X509_STORE_CTX *ctx;       /* of the verification under way (store lookups) */
 	int oom;
 } verify_run;
 
@@ -166,16 +170,58 @@ static void findings_clear(cc_verify_report *r)
 }
 
 /* What to call the certificate at `depth` of a path of `len`. */
-static void who(char *out, size_t size, X509 *x, int depth, int len)
+/*
+ * Whether CA certificate `x` is a cross-signed root: not self-signed, but
+ * with the subject and key of a self-signed certificate the run knows of
+ * (given with the leaf, or in the trust store).
+ */
+static int cross_signed_root(verify_run *run, X509 *x)
+{
+	const X509_NAME *subject = X509_get_subject_name(x);
+	STACK_OF(X509) *same = NULL;
+	EVP_PKEY *key = X509_get0_pubkey(x);
+	int found = 0;
+
+	if (!run || !key || X509_self_signed(x, 0) == 1 || !X509_NAME_cmp(subject,
+								     X509_get_issuer_name(x)))
+		return 0;
+	for (size_t i = 0; i < run->opts->nuntrusted && !found; i++) {
+		X509 *g = cc_cert_get0_x509(run->opts->untrusted[i]);
+
+		found = !X509_NAME_cmp(X509_get_subject_name(g), subject) &&
+			X509_self_signed(g, 0) == 1 && EVP_PKEY_eq(X509_get0_pubkey(g), key) == 1;
+	}
+	if (!found && run->ctx && (same = X509_STORE_CTX_get1_certs(run->ctx, subject)))
+		for (int i = 0; i < sk_X509_num(same) && !found; i++) {
+			X509 *s = sk_X509_value(same, i);
+
+			found = X509_self_signed(s, 0) == 1 &&
+				EVP_PKEY_eq(X509_get0_pubkey(s), key) == 1;
+		}
+	sk_X509_pop_free(same, X509_free);
+	ERR_clear_error();
+	return found;
+}
+
+/* "the certificate", "intermediate NAME", "root NAME", "cross-signed root
+ * NAME (signed by ISSUER)": a member of the path, by name. */
+static void who(verify_run *run, char *out, size_t size, X509 *x, int depth, int len)
 {
 	char *name = depth ? cc_name_text(X509_get_subject_name(x)) : NULL;
 
-	if (depth == 0)
+	if (depth == 0) {
 		snprintf(out, size, "the certificate");
-	else if (depth == len - 1 && X509_self_signed(x, 0) == 1)
+	} else if (depth == len - 1 && X509_self_signed(x, 0) == 1) {
 		snprintf(out, size, "root %s", name ? name : "?");
-	else
+	} else if (cross_signed_root(run, x)) {
+		char *issuer = cc_name_text(X509_get_issuer_name(x));
+
+		snprintf(out, size, "cross-signed root %s (signed by %s)", name ? name : "?",
+			 issuer ? issuer : "?");
+		free(issuer);
+	} else {
 		snprintf(out, size, "intermediate %s", name ? name : "?");
+	}
 	free(name);
 }
 
@@ -303,11 +349,13 @@ static int keep_going(int ok, X509_STORE_CTX *ctx)
 	if (ok || !run)
 		return ok;
 	rule = rule_of_error(err);
-	who(what, sizeof(what), x ? x : sk_X509_value(chain, 0), depth,
+	who(run, what, sizeof(what), x ? x : sk_X509_value(chain, 0), depth,
 	    chain ? sk_X509_num(chain) : 1);
 	if (err == X509_V_ERR_UNABLE_TO_GET_CRL) {
-		/* A trust anchor is trusted as it is (RFC 5280 6.1). */
-		if (x && chain && depth == sk_X509_num(chain) - 1 && X509_self_signed(x, 0) == 1)
+		/* A trust anchor is trusted as it is (RFC 5280 6.1): a root, or
+		 * an anchor declared (from the store, at the top). */
+		if (x && chain && depth == sk_X509_num(chain) - 1 &&
+		    (X509_self_signed(x, 0) == 1 || depth >= X509_STORE_CTX_get_num_untrusted(ctx)))
 			return 1;
 		/* No CRL: OCSP may know; decided once the path is known. */
 		if (depth >= 0 && depth < MAX_DEPTH + 1)
@@ -350,9 +398,10 @@ static int keep_going(int ok, X509_STORE_CTX *ctx)
 /* --- the cache of what was fetched ------------------------------------------------ */
 
 /*
- * CRLs and intermediates fetched from their URLs are kept in the
- * repository, unversioned (.git/certctl/cache/KIND/SHA-256 of the URL),
- * for every command that verifies: a CRL until its nextUpdate, an
+ * CRLs, intermediates and OCSP responses fetched from their URLs are kept
+ * in the repository, unversioned (.git/certctl/cache/KIND/SHA-256 of the
+ * URL, and for OCSP of the certificate asked about too), for every command
+ * that verifies: a CRL or an OCSP response until its nextUpdate, an
  * intermediate while it is valid.  A broken or stale entry is fetched
  * again; nothing is lost if the cache goes.
  */
@@ -580,7 +629,7 @@ enum { OCSP_UNKNOWN = 0, OCSP_GOOD, OCSP_REVOKED };
  */
 static int ocsp_judge(verify_run *run, X509_STORE *store, STACK_OF(X509) *path,
 		      OCSP_RESPONSE *resp, OCSP_REQUEST *req, OCSP_CERTID *id, int depth,
-		      const char *source, char *why, size_t whysize)
+		      const char *source, char *why, size_t whysize, time_t *next_update)
 {
 	OCSP_BASICRESP *bs = NULL;
 	ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
@@ -612,6 +661,11 @@ static int ocsp_judge(verify_run *run, X509_STORE *store, STACK_OF(X509) *path,
 		snprintf(why, whysize, "%s: the response is out of date", source);
 		goto done;
 	}
+	if (next_update) {
+		struct tm tm;
+
+		*next_update = nextupd && ASN1_TIME_to_tm(nextupd, &tm) == 1 ? timegm(&tm) : 0;
+	}
 	if (status == V_OCSP_CERTSTATUS_GOOD) {
 		snprintf(why, whysize, "%s", source);
 		answer = OCSP_GOOD;
@@ -621,7 +675,7 @@ static int ocsp_judge(verify_run *run, X509_STORE *store, STACK_OF(X509) *path,
 
 		if (rev && ASN1_TIME_to_tm(rev, &tm) == 1)
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		who(what, sizeof(what), sk_X509_value(path, depth), depth, sk_X509_num(path));
+		who(run, what, sizeof(what), sk_X509_value(path, depth), depth, sk_X509_num(path));
 		add(run, "revocation.revoked", CC_STATUS_CRITICAL, depth,
 		    "%s: revoked on %s, reason %s (%s)", what, when,
 		    reason >= 0 && reason < (int)(sizeof(reasons) / sizeof(reasons[0]))
@@ -635,6 +689,23 @@ done:
 	ERR_clear_error();
 	OCSP_BASICRESP_free(bs);
 	return answer;
+}
+
+/* The nextUpdate of what `resp` says of `id`; 0 when it has none. */
+static time_t ocsp_next_update(OCSP_RESPONSE *resp, OCSP_CERTID *id)
+{
+	OCSP_BASICRESP *bs = OCSP_response_get1_basic(resp);
+	ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
+	int status = -1, reason = -1;
+	time_t next = 0;
+	struct tm tm;
+
+	if (bs && OCSP_resp_find_status(bs, id, &status, &reason, &rev, &thisupd, &nextupd) == 1 &&
+	    nextupd && ASN1_TIME_to_tm(nextupd, &tm) == 1)
+		next = timegm(&tm);
+	OCSP_BASICRESP_free(bs);
+	ERR_clear_error();
+	return next;
 }
 
 /* The first http(s) OCSP responder URL of `x` into `out`; 0 if none. */
@@ -673,6 +744,7 @@ static int ocsp_status(verify_run *run, X509_STORE *store, STACK_OF(X509) *path,
 	const unsigned char *p;
 	cc_http_request hreq = { 0 };
 	cc_http_response hresp;
+	cc_buf key = CC_BUF_INIT, cached = CC_BUF_INIT;
 	char url[1024];
 	int len, answer = OCSP_UNKNOWN;
 
@@ -686,7 +758,7 @@ static int ocsp_status(verify_run *run, X509_STORE *store, STACK_OF(X509) *path,
 		p = o->ocsp_stapled;
 		if ((resp = d2i_OCSP_RESPONSE(NULL, &p, (long)o->ocsp_stapled_len)))
 			answer = ocsp_judge(run, store, path, resp, NULL, id, depth,
-					    "the stapled OCSP response", why, whysize);
+					    "the stapled OCSP response", why, whysize, NULL);
 		else
 			snprintf(why, whysize, "the stapled OCSP response does not parse");
 		OCSP_RESPONSE_free(resp);
@@ -698,6 +770,37 @@ static int ocsp_status(verify_run *run, X509_STORE *store, STACK_OF(X509) *path,
 		if (!*why)
 			snprintf(why, whysize, "no OCSP responder named");
 		goto done;
+	}
+	/* The cache key: the responder and the certificate asked about. */
+	if ((len = i2d_OCSP_CERTID(id, &der)) <= 0) {
+		snprintf(why, whysize, "OCSP %s: cannot make the request", url);
+		goto done;
+	}
+	cc_buf_printf(&key, "%s\n", url);
+	for (int i = 0; i < len; i++)
+		cc_buf_printf(&key, "%02x", der[i]);
+	OPENSSL_free(der);
+	der = NULL;
+	/* A response from the cache, until its nextUpdate. */
+	if (cache_read(run->repo, "ocsp", key.ptr, OCSP_MAX, &cached) == 0) {
+		char source[1100], cwhy[1400] = "";
+		time_t next = 0;
+
+		p = (const unsigned char *)cached.ptr;
+		snprintf(source, sizeof(source), "OCSP %s, cached", url);
+		if ((resp = d2i_OCSP_RESPONSE(NULL, &p, (long)cached.size)) &&
+		    ocsp_next_update(resp, id) > time(NULL)) {
+			int cached_answer = ocsp_judge(run, store, path, resp, NULL, id, depth, source,
+						       cwhy, sizeof(cwhy), &next);
+
+			if (cached_answer != OCSP_UNKNOWN) {
+				answer = cached_answer;
+				snprintf(why, whysize, "%s", cwhy);
+				goto done;
+			}
+		}
+		OCSP_RESPONSE_free(resp);
+		resp = NULL;
 	}
 	if (o->no_fetch) {
 		snprintf(why, whysize, "OCSP %s: fetching is off", url);
@@ -727,13 +830,21 @@ static int ocsp_status(verify_run *run, X509_STORE *store, STACK_OF(X509) *path,
 		snprintf(why, whysize, "OCSP %s: not an OCSP response", url);
 	else {
 		char source[1100];
+		time_t next = 0;
 
 		snprintf(source, sizeof(source), "OCSP %s", url);
-		answer = ocsp_judge(run, store, path, resp, req, id, depth, source, why, whysize);
+		answer = ocsp_judge(run, store, path, resp, req, id, depth, source, why, whysize,
+				    &next);
+		/* Kept while it says something and has a nextUpdate to expire
+		 * by (without one, newer information is always available). */
+		if (answer != OCSP_UNKNOWN && next > time(NULL))
+			cache_write(run->repo, "ocsp", key.ptr, hresp.body.ptr, hresp.body.size);
 	}
 	cc_http_response_dispose(&hresp);
 done:
 	ERR_clear_error();
+	cc_buf_dispose(&key);
+	cc_buf_dispose(&cached);
 	OPENSSL_free(der);
 	OCSP_RESPONSE_free(resp);
 	OCSP_REQUEST_free(req);
@@ -765,7 +876,7 @@ static void revocation_resolve(verify_run *run, X509_STORE *store, STACK_OF(X509
 		if (depth + 1 >= len)
 			continue;
 		answer = ocsp_status(run, store, path, depth, why, sizeof(why));
-		who(what, sizeof(what), x, depth, len);
+		who(run, what, sizeof(what), x, depth, len);
 		if (answer == OCSP_GOOD)
 			add(run, "revocation.good", CC_STATUS_OK, depth, "%s is not revoked (%s)", what,
 			    why);
@@ -953,7 +1064,7 @@ static void rule_key_and_signature(verify_run *run, X509 *x, int depth, int len)
 	char what[300];
 
 	ERR_clear_error();
-	who(what, sizeof(what), x, depth, len);
+	who(run, what, sizeof(what), x, depth, len);
 	if (pk) {
 		switch (EVP_PKEY_get_base_id(pk)) {
 		case EVP_PKEY_RSA:
@@ -1000,7 +1111,7 @@ static void rule_ca(verify_run *run, X509 *x, int depth, int len)
 	char what[300];
 	int present;
 
-	who(what, sizeof(what), x, depth, len);
+	who(run, what, sizeof(what), x, depth, len);
 	if (!bc || !bc->ca || crit < 0 || !X509_EXTENSION_get_critical(X509_get_ext(x, crit)))
 		add(run, "ca.basic-constraints", CC_STATUS_CRITICAL, depth,
 		    "%s lacks a critical basicConstraints extension with cA true", what);
@@ -1035,7 +1146,7 @@ static void rule_webpki(verify_run *run, STACK_OF(X509) *path)
 		if (!(i == len - 1 && X509_self_signed(x, 0) == 1) && !X509_get0_authority_key_id(x)) {
 			char what[300];
 
-			who(what, sizeof(what), x, i, len);
+			who(run, what, sizeof(what), x, i, len);
 			add(run, "extension.aki-missing", CC_STATUS_CRITICAL, i,
 			    "%s has no authorityKeyIdentifier", what);
 		}
@@ -1056,7 +1167,7 @@ static void rule_expiry(verify_run *run, STACK_OF(X509) *path, time_t now)
 		long long left = (long long)(cc_asn1_time(X509_get0_notAfter(x)) - now);
 		char what[300], when[32];
 
-		who(what, sizeof(what), x, i, len);
+		who(run, what, sizeof(what), x, i, len);
 		cc_time_rfc3339(cc_asn1_time(X509_get0_notAfter(x)), when);
 		if (left < 0)
 			continue; /* validity.expired, from OpenSSL */
@@ -1074,7 +1185,7 @@ static void rule_expiry(verify_run *run, STACK_OF(X509) *path, time_t now)
 	if (soonest >= 0) {
 		char what[300];
 
-		who(what, sizeof(what), sk_X509_value(path, soonest), soonest, len);
+		who(run, what, sizeof(what), sk_X509_value(path, soonest), soonest, len);
 		add(run, "validity.ok", CC_STATUS_OK, -1, "the first to expire is %s, in %lld days",
 		    what, soonest_left / 86400);
 	}
@@ -1087,6 +1198,8 @@ static void rule_given(verify_run *run, STACK_OF(X509) *path, const char *fetche
 {
 	const cc_verify_options *o = run->opts;
 	int len = sk_X509_num(path), last_pos = 0;
+	size_t extra = 0;
+	cc_buf names = CC_BUF_INIT;
 
 	for (size_t i = 0; i < o->nuntrusted; i++) {
 		X509 *g = cc_cert_get0_x509(o->untrusted[i]);
@@ -1096,11 +1209,13 @@ static void rule_given(verify_run *run, STACK_OF(X509) *path, const char *fetche
 			if (!X509_cmp(g, sk_X509_value(path, k)))
 				pos = k;
 		if (pos < 0) {
-			char *name = cc_name_text(X509_get_subject_name(g));
+			/* Named, up to a few: a server may send hundreds. */
+			if (++extra <= MAX_EXTRA_NAMED) {
+				char *name = cc_name_text(X509_get_subject_name(g));
 
-			add(run, "chain.extra", CC_STATUS_WARNING, -1,
-			    "%s is sent but not part of the path", name ? name : "?");
-			free(name);
+				cc_buf_printf(&names, "%s%s", extra > 1 ? ", " : "", name ? name : "?");
+				free(name);
+			}
 		} else if (pos < last_pos) {
 			add(run, "chain.order", CC_STATUS_WARNING, -1,
 			    "the chain is sent out of order (each certificate should be "
@@ -1109,6 +1224,16 @@ static void rule_given(verify_run *run, STACK_OF(X509) *path, const char *fetche
 			last_pos = pos;
 		}
 	}
+	if (extra == 1)
+		add(run, "chain.extra", CC_STATUS_WARNING, -1, "%s is sent but not part of the path",
+		    names.ptr);
+	else if (extra > MAX_EXTRA_NAMED)
+		add(run, "chain.extra", CC_STATUS_WARNING, -1, "%zu certificates are sent but not "
+		    "part of the path: %s and %zu more", extra, names.ptr, extra - MAX_EXTRA_NAMED);
+	else if (extra)
+		add(run, "chain.extra", CC_STATUS_WARNING, -1, "%zu certificates are sent but not "
+		    "part of the path: %s", extra, names.ptr);
+	cc_buf_dispose(&names);
 	for (int k = 1; k < len; k++) {
 		X509 *x = sk_X509_value(path, k);
 		int given = 0;
@@ -1120,7 +1245,7 @@ static void rule_given(verify_run *run, STACK_OF(X509) *path, const char *fetche
 			given = !X509_cmp(x, cc_cert_get0_x509(o->untrusted[i]));
 		if (given)
 			continue;
-		who(what, sizeof(what), x, k, len);
+		who(run, what, sizeof(what), x, k, len);
 		add(run, "chain.missing-intermediate", CC_STATUS_WARNING, k,
 		    "does not send the %s%s%s%s", what, fetched_url ? " (fetched from " : "",
 		    fetched_url ? fetched_url : "", fetched_url ? ")" : "");
@@ -1167,6 +1292,83 @@ static void index_init(void)
 	run_index = X509_STORE_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 }
 
+/*
+ * The certificates given that path building considers: all of them up to
+ * MAX_CANDIDATES (a CRL's issuer, which no path names, may be among them);
+ * beyond, those that may issue the leaf or a certificate already taken (by
+ * name), breadth first, up to MAX_CANDIDATES.  A server may send hundreds
+ * of certificates; the ones no path can use are only reported
+ * (chain.extra), and a bounded set keeps OpenSSL's issuer search bounded.
+ */
+static int candidates_take(STACK_OF(X509) *out, const cc_cert *leaf, const cc_verify_options *o)
+{
+	unsigned char *taken;
+	X509 *queue[MAX_CANDIDATES + 1];
+	int head = 0, tail = 0;
+
+	if (o->nuntrusted <= MAX_CANDIDATES) {
+		for (size_t i = 0; i < o->nuntrusted; i++)
+			if (!sk_X509_push(out, cc_cert_get0_x509(o->untrusted[i])))
+				return -1;
+		return 0;
+	}
+	if (!(taken = calloc(o->nuntrusted, 1)))
+		return -1;
+	queue[tail++] = cc_cert_get0_x509(leaf);
+	while (head < tail && sk_X509_num(out) < MAX_CANDIDATES) {
+		const X509_NAME *issuer = X509_get_issuer_name(queue[head++]);
+
+		for (size_t i = 0; i < o->nuntrusted && sk_X509_num(out) < MAX_CANDIDATES; i++) {
+			X509 *g = cc_cert_get0_x509(o->untrusted[i]);
+
+			if (taken[i] || X509_NAME_cmp(X509_get_subject_name(g), issuer))
+				continue;
+			taken[i] = 1;
+			if (!sk_X509_push(out, g)) {
+				free(taken);
+				return -1;
+			}
+			/* A self-signed certificate issues nothing further up. */
+			if (X509_self_signed(g, 0) != 1 && tail <= MAX_CANDIDATES)
+				queue[tail++] = g;
+		}
+	}
+	free(taken);
+	ERR_clear_error();
+	return 0;
+}
+
+/* Whether the findings say the path reached no trust anchor. */
+static int no_anchor(const cc_verify_report *report)
+{
+	for (size_t i = 0; i < report->nfindings; i++)
+		if (!strcmp(report->findings[i].rule, "chain.untrusted"))
+			return 1;
+	return 0;
+}
+
+/* The highest certificate of `path` that came from `given` and has another
+ * certificate with its subject there; NULL when none has. */
+static X509 *twin_in_path(STACK_OF(X509) *path, STACK_OF(X509) *given)
+{
+	for (int d = sk_X509_num(path) - 1; d >= 1; d--) {
+		X509 *x = sk_X509_value(path, d);
+		int mine = -1, twins = 0;
+
+		for (int i = 0; i < sk_X509_num(given); i++) {
+			X509 *g = sk_X509_value(given, i);
+
+			if (g == x || !X509_cmp(g, x))
+				mine = i;
+			else if (!X509_NAME_cmp(X509_get_subject_name(g), X509_get_subject_name(x)))
+				twins++;
+		}
+		if (mine >= 0 && twins)
+			return sk_X509_value(given, mine);
+	}
+	return NULL;
+}
+
 int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 		    const cc_verify_options *opts, cc_verify_report *report)
 {
@@ -1178,7 +1380,7 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 	size_t nfetched[AIA_ROUNDS] = { 0 };
 	char *fetched_url = NULL;
 	time_t now = opts->at ? opts->at : time(NULL);
-	int rc = 0, anchors_partial = 0, naia = 0;
+	int rc = 0, anchors_partial = 0, naia = 0, nalt = 0;
 	char aia_why[1200] = "";
 
 	memset(report, 0, sizeof(*report));
@@ -1216,8 +1418,10 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 		rc = cc_error_set(CC_ERROR, "out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < opts->nuntrusted; i++)
-		sk_X509_push(untrusted, cc_cert_get0_x509(opts->untrusted[i]));
+	if (candidates_take(untrusted, leaf, opts) < 0) {
+		rc = cc_error_set(CC_ERROR, "out of memory");
+		goto done;
+	}
 	for (size_t i = 0; i < opts->ncrl_files; i++)
 		if ((rc = crl_add_file(&run, opts->crl_files[i])) < 0)
 			goto done;
@@ -1280,6 +1484,7 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 		X509_STORE_CTX_set0_crls(ctx, run.crls);
 		X509_STORE_CTX_set_ex_data(ctx, run_index, &run);
 		X509_STORE_CTX_set_verify_cb(ctx, keep_going);
+		run.ctx = ctx;
 		ok = X509_verify_cert(ctx);
 		for (size_t i = 0; i < report->nfindings; i++)
 			if (report->findings[i].status == CC_STATUS_CRITICAL)
@@ -1296,6 +1501,23 @@ int cc_verify_store(X509_STORE *store, cc_repo *repo, const cc_cert *leaf,
 		if (opts->revocation != CC_REVOCATION_OFF && !opts->no_fetch && path &&
 		    round < MAX_ROUNDS && crl_fetch(&run, path) > 0)
 			continue;
+		/*
+		 * No anchor reached, and a certificate of the path has a twin
+		 * among those given (one subject: a cross-signed CA beside its
+		 * self-signed copy, an old and a new intermediate): OpenSSL
+		 * takes the first that fits and goes no further, so try again
+		 * without it.  Bounded: each try drops one.
+		 */
+		if (nalt < MAX_ALTERNATIVES && path && no_anchor(report)) {
+			X509 *drop = twin_in_path(path, untrusted);
+
+			if (drop) {
+				sk_X509_delete_ptr(untrusted, drop);
+				nalt++;
+				run.incomplete = 0;
+				continue;
+			}
+		}
 		/* A missing issuer: ask the top certificate's CA issuers URL. */
 		{
 			int untrusted_issuer = 0;

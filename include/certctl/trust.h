@@ -17,8 +17,15 @@
 const char *cc_trust_bundle(const cc_repo *repo, const char *set);
 /* Ids of the CAs stored in trust set `set`, sorted, appended to `out`. */
 int cc_trust_list(cc_repo *repo, const char *set, cc_strlist *out);
-/* Store CA certificate `cert` in `set`; CC_EEXISTS when it is there. */
-int cc_trust_add(cc_txn *txn, const char *set, const cc_cert *cert);
+/*
+ * Store CA certificate `cert` in `set`; CC_EEXISTS when it is there.  With
+ * `anchor`, a CA that is not a root is a trust anchor of the set (paths end
+ * at it, trusted as it is: RFC 5280 6.1); otherwise it only helps to build
+ * paths up to a root the set trusts.
+ */
+int cc_trust_add(cc_txn *txn, const char *set, const cc_cert *cert, int anchor);
+/* Ids of the CAs of `set` that are anchors though not roots, appended to `out`. */
+int cc_trust_anchors(cc_repo *repo, const char *set, cc_strlist *out);
 /* Remove certificate `id` from `set`; CC_ENOTFOUND when it is not there. */
 int cc_trust_remove(cc_txn *txn, const char *set, const char *id);
 

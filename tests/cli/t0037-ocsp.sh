@@ -9,7 +9,8 @@
 #  4. a stapled response comes first: a server stapling "revoked" is caught
 #     with the responder down, and check (monitor's judge) says the same;
 #  5. a responder the issuer never authorized is not believed;
-#  6. fetching off: nothing asked.
+#  6. fetching off: nothing asked;
+#  7. in a repository, responses are cached until their nextUpdate.
 . "$(dirname "$0")/lib.sh"
 
 P=$T/pki
@@ -164,5 +165,28 @@ assert_not_contains "$OUT" "revocation.revoked"
 # --- 6. fetching off -------------------------------------------------------------------------------------
 vfy 1 "$P/good.pem" --host ocsp.test --ca "$P/root.pem" --no-fetch
 assert_match "$OUT" "^WARNING +revocation\.unavailable .*OCSP $URL: fetching is off\$"
+
+# --- 7. the cache: a response kept in the repository until its nextUpdate --------------------------------
+stop_pid "$OCSP_PID"
+start_responder "$P/root.pem" "$P/root.key"
+cd repo || fail "no repository"
+vfy 0 "$P/good.pem" --host ocsp.test --revocation hard -v
+assert_match "$OUT" "^OK +revocation\.good +the certificate is not revoked \(OCSP $URL\)\$"
+vfy 2 "$P/revoked.pem" --host ocsp.test
+assert_match "$OUT" "^CRITICAL +revocation\.revoked .*\(OCSP $URL\)\$"
+assert_eq 2 "$(find .git/certctl/cache/ocsp -type f | wc -l)" "responses in the cache"
+assert_eq "" "$(git status --porcelain)" "the cache is not part of the work tree"
+# The responder down: both answers from the cache, even with --no-fetch.
+stop_pid "$OCSP_PID"
+OCSP_PID=
+vfy 0 "$P/good.pem" --host ocsp.test --revocation hard -v
+assert_match "$OUT" "^OK +revocation\.good +the certificate is not revoked \(OCSP $URL, cached\)\$"
+vfy 2 "$P/revoked.pem" --host ocsp.test --no-fetch
+assert_match "$OUT" "^CRITICAL +revocation\.revoked .*reason keyCompromise \(OCSP $URL, cached\)\$"
+# A broken entry is not believed: asked again (and the responder is down).
+for f in .git/certctl/cache/ocsp/*; do printf 'garbage' >"$f"; done
+vfy 1 "$P/good.pem" --host ocsp.test
+assert_match "$OUT" "^WARNING +revocation\.unavailable .*OCSP $URL: "
+cd ..
 
 finish
