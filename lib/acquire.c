@@ -62,8 +62,8 @@ int cc_acquire_start(cc_txn *txn, const cc_definition *def, const cc_acquire_opt
 	key_opts.key_id = opts->key_id;
 	if ((rc = cc_issue_key(&key, &is_new, txn, def, &key_opts)) < 0)
 		goto done;
-	/* Ids are the second and 16 random bits: a cancelled request of the
-	 * same second must not be overwritten. */
+	/* Ids are the millisecond and 4 random bits: a cancelled request of
+	 * the same millisecond must not be overwritten. */
 	for (int attempt = 0;; attempt++) {
 		cc_buf abs = CC_BUF_INIT;
 		int taken;

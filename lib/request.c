@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <openssl/rand.h>
 #include "internal.h"
 
@@ -61,19 +62,23 @@ int cc_request_is_open(const cc_request *req)
 	return req->state != CC_REQ_COMPLETED && req->state != CC_REQ_CANCELLED;
 }
 
+/*
+ * 20261124T022500Z-3e7a: the time, then the millisecond in three hex
+ * digits and one random digit, so that ids sort in the order requests were
+ * made even within one second (listings are by id).
+ */
 int cc_request_new_id(char out[32])
 {
-	unsigned char rnd[2];
-	char now[32];
-	size_t j = 0;
+	unsigned char rnd;
+	struct timespec ts;
+	struct tm tm;
 
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+	if (RAND_bytes(&rnd, 1) != 1)
 		return cc_error_openssl(CC_ERROR, "no randomness");
-	cc_time_now_rfc3339(now); /* 2026-11-24T02:25:00Z -> 20261124T022500Z */
-	for (const char *p = now; *p && j < 20; p++)
-		if (*p != '-' && *p != ':')
-			out[j++] = *p;
-	snprintf(out + j, 32 - j, "-%02x%02x", rnd[0], rnd[1]);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(out, 32, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out + strlen(out), 32 - strlen(out), "-%03lx%x", ts.tv_nsec / 1000000L, rnd & 15);
 	return 0;
 }
 
