@@ -384,6 +384,9 @@ static int keep_going(int ok, X509_STORE_CTX *ctx)
 	}
 	if (err == X509_V_ERR_CERT_REVOKED && x)
 		revocation_details(run, x, details, sizeof(details));
+	/* A CRL past its nextUpdate leaves the status unknown: soft or hard fail. */
+	if (err == X509_V_ERR_CRL_HAS_EXPIRED && run->opts->revocation == CC_REVOCATION_SOFT)
+		status = CC_STATUS_WARNING;
 	if (err == X509_V_ERR_CERT_HAS_EXPIRED && x) {
 		char when[32];
 

@@ -197,12 +197,15 @@ static X509 *leaf_of(pki *p, const extlist *exts, EVP_PKEY *key, long days, cons
 	return x;
 }
 
-/* A CRL of `issuer`, revoking `revoked` (NULL: none) for `reason`, into `path` (PEM). */
-static void write_crl(const char *path, X509 *issuer, EVP_PKEY *key, X509 *revoked, int reason)
+/* A CRL of `issuer`, revoking `revoked` (NULL: none) for `reason`, into
+ * `path` (PEM), its nextUpdate `next_days` from now (its thisUpdate a day
+ * before that at the latest). */
+static void write_crl_until(const char *path, X509 *issuer, EVP_PKEY *key, X509 *revoked,
+			    int reason, long next_days)
 {
 	X509_CRL *crl = X509_CRL_new();
-	ASN1_TIME *now = ASN1_TIME_adj(NULL, time(NULL), -1, 0);
-	ASN1_TIME *next = ASN1_TIME_adj(NULL, time(NULL), 7, 0);
+	ASN1_TIME *now = ASN1_TIME_adj(NULL, time(NULL), next_days < 0 ? (int)next_days - 1 : -1, 0);
+	ASN1_TIME *next = ASN1_TIME_adj(NULL, time(NULL), (int)next_days, 0);
 	X509_EXTENSION *aki = aki_of(issuer);
 	FILE *f;
 
@@ -232,6 +235,11 @@ static void write_crl(const char *path, X509 *issuer, EVP_PKEY *key, X509 *revok
 	ASN1_TIME_free(now);
 	ASN1_TIME_free(next);
 	X509_CRL_free(crl);
+}
+
+static void write_crl(const char *path, X509 *issuer, EVP_PKEY *key, X509 *revoked, int reason)
+{
+	write_crl_until(path, issuer, key, revoked, reason, 7);
 }
 
 /*
@@ -1106,6 +1114,290 @@ START_TEST(test_verify_tells_unchecked_from_unavailable)
 }
 END_TEST
 
+START_TEST(test_verify_rejects_a_signature_that_does_not_verify)
+{
+	cc_verify_options o = options();
+	cc_verify_report r;
+	extlist e = leaf_exts();
+	EVP_PKEY *key = EVP_EC_gen("P-256"), *forger = EVP_EC_gen("P-256");
+	pki p;
+	X509 *leaf;
+
+	pki_init(&p, NULL, 0);
+	/* The intermediate's name and key identifier, another key's signature. */
+	leaf = make_cert("www.example.com", key, p.inter, forger, &e, -1, 90, EVP_sha256());
+	verify_leaf(&r, &o, &p, leaf);
+	assert_rule(&r, "signature.invalid", CC_STATUS_CRITICAL, 0);
+	cc_verify_report_dispose(&r);
+	X509_free(leaf);
+
+	leaf = make_cert("www.example.com", key, p.inter, p.int_key, &e, -1, 90, EVP_sha256());
+	verify_leaf(&r, &o, &p, leaf);
+	assert_clean(&r, "signature.invalid");
+	cc_verify_report_dispose(&r);
+	X509_free(leaf);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(forger);
+	pki_dispose(&p);
+}
+END_TEST
+
+START_TEST(test_verify_rejects_a_certificate_not_yet_valid)
+{
+	cc_verify_options o = options();
+	cc_verify_report r;
+	extlist e = leaf_exts();
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	pki p;
+	X509 *leaf;
+
+	pki_init(&p, NULL, 0);
+	leaf = make_cert("www.example.com", key, p.inter, p.int_key, &e, 2, 90, EVP_sha256());
+	verify_leaf(&r, &o, &p, leaf);
+	assert_rule(&r, "validity.not-yet-valid", CC_STATUS_CRITICAL, 0);
+	cc_verify_report_dispose(&r);
+	X509_free(leaf);
+
+	leaf = make_cert("www.example.com", key, p.inter, p.int_key, &e, -1, 90, EVP_sha256());
+	verify_leaf(&r, &o, &p, leaf);
+	assert_clean(&r, "validity.not-yet-valid");
+	cc_verify_report_dispose(&r);
+	X509_free(leaf);
+	EVP_PKEY_free(key);
+	pki_dispose(&p);
+}
+END_TEST
+
+START_TEST(test_verify_fails_an_intermediate_at_its_end)
+{
+	cc_verify_options o = options();
+	cc_verify_report r;
+	const cc_verify_finding *f;
+	pki p;
+	X509 *leaf;
+
+	/* Three days left: under the 7 days of CRITICAL. */
+	pki_init(&p, NULL, 3);
+	leaf = leaf_of(&p, NULL, NULL, 0, NULL);
+	verify_leaf(&r, &o, &p, leaf);
+	f = assert_rule(&r, "validity.critical", CC_STATUS_CRITICAL, 1);
+	ck_assert_msg(strstr(f->message, "Test Intermediate") != NULL, "%s", dump(&r));
+	cc_verify_report_dispose(&r);
+	X509_free(leaf);
+	pki_dispose(&p);
+
+	pki_init(&p, NULL, 400);
+	leaf = leaf_of(&p, NULL, NULL, 0, NULL);
+	verify_leaf(&r, &o, &p, leaf);
+	assert_clean(&r, "validity.critical");
+	cc_verify_report_dispose(&r);
+	X509_free(leaf);
+	pki_dispose(&p);
+}
+END_TEST
+
+/* root > intermediate (pathlen `pathlen`) > sub-CA > leaf: verified. */
+static void verify_under_pathlen(cc_verify_report *r, const char *pathlen)
+{
+	cc_verify_options o = options();
+	extlist e = ca_exts(), sub_e = ca_exts(), leaf_e = leaf_exts();
+	EVP_PKEY *sub_key = EVP_EC_gen("P-256"), *key = EVP_EC_gen("P-256");
+	char bc[64];
+	pki p;
+	X509 *sub, *leaf;
+
+	snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%s", pathlen);
+	ext_set(&e, "basicConstraints", bc);
+	pki_init(&p, &e, 0);
+	sub = make_cert("Test Sub-CA", sub_key, p.inter, p.int_key, &sub_e, -1, 1000, EVP_sha256());
+	leaf = make_cert("www.example.com", key, sub, sub_key, &leaf_e, -1, 90, EVP_sha256());
+	{
+		X509 *anchors[] = { p.root, NULL }, *given[] = { sub, p.inter, NULL };
+
+		verify(r, &o, leaf, anchors, given);
+	}
+	X509_free(leaf);
+	X509_free(sub);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(sub_key);
+	pki_dispose(&p);
+}
+
+START_TEST(test_verify_applies_the_path_length)
+{
+	cc_verify_report r;
+
+	verify_under_pathlen(&r, "0");
+	assert_rule(&r, "ca.path-length", CC_STATUS_CRITICAL, -2);
+	cc_verify_report_dispose(&r);
+
+	verify_under_pathlen(&r, "1");
+	assert_clean(&r, "ca.path-length");
+	ck_assert_uint_eq(r.path_len, 4);
+	cc_verify_report_dispose(&r);
+}
+END_TEST
+
+START_TEST(test_verify_applies_name_constraints)
+{
+	cc_verify_options o = options();
+	cc_verify_report r;
+	extlist e = ca_exts();
+	pki p;
+	X509 *leaf;
+
+	ext_set(&e, "nameConstraints", "critical,permitted;DNS:example.org");
+	pki_init(&p, &e, 0);
+	leaf = leaf_of(&p, NULL, NULL, 0, NULL); /* www.example.com */
+	verify_leaf(&r, &o, &p, leaf);
+	assert_rule(&r, "name.constraints", CC_STATUS_CRITICAL, -2);
+	cc_verify_report_dispose(&r);
+	X509_free(leaf);
+	pki_dispose(&p);
+
+	ext_set(&e, "nameConstraints", "critical,permitted;DNS:example.com");
+	pki_init(&p, &e, 0);
+	leaf = leaf_of(&p, NULL, NULL, 0, NULL);
+	verify_leaf(&r, &o, &p, leaf);
+	assert_clean(&r, "name.constraints");
+	cc_verify_report_dispose(&r);
+	X509_free(leaf);
+	pki_dispose(&p);
+}
+END_TEST
+
+START_TEST(test_verify_rejects_an_unknown_critical_extension)
+{
+	cc_verify_options o = options();
+	cc_verify_report r;
+	extlist e = leaf_exts();
+	pki p;
+	X509 *leaf;
+
+	pki_init(&p, NULL, 0);
+	ext_set(&e, "1.3.6.1.4.1.55555.1", "critical,DER:05:00");
+	leaf = leaf_of(&p, &e, NULL, 0, NULL);
+	verify_leaf(&r, &o, &p, leaf);
+	assert_rule(&r, "extension.unknown-critical", CC_STATUS_CRITICAL, 0);
+	cc_verify_report_dispose(&r);
+	X509_free(leaf);
+
+	/* The same extension, not critical, may be ignored. */
+	ext_set(&e, "1.3.6.1.4.1.55555.1", "DER:05:00");
+	leaf = leaf_of(&p, &e, NULL, 0, NULL);
+	verify_leaf(&r, &o, &p, leaf);
+	assert_clean(&r, "extension.unknown-critical");
+	cc_verify_report_dispose(&r);
+	X509_free(leaf);
+	pki_dispose(&p);
+}
+END_TEST
+
+START_TEST(test_verify_rejects_an_ec_key_under_256_bits)
+{
+	cc_verify_options o = options();
+	cc_verify_report r;
+	EVP_PKEY *key = EVP_EC_gen("P-224");
+	pki p;
+	X509 *leaf;
+
+	ck_assert_ptr_nonnull(key);
+	pki_init(&p, NULL, 0);
+	leaf = leaf_of(&p, NULL, key, 0, NULL);
+	verify_leaf(&r, &o, &p, leaf);
+	assert_rule(&r, "key.ec-too-small", CC_STATUS_CRITICAL, 0);
+	cc_verify_report_dispose(&r);
+	X509_free(leaf);
+	EVP_PKEY_free(key);
+
+	leaf = leaf_of(&p, NULL, NULL, 0, NULL);
+	verify_leaf(&r, &o, &p, leaf);
+	assert_clean(&r, "key.ec-too-small");
+	cc_verify_report_dispose(&r);
+	X509_free(leaf);
+	pki_dispose(&p);
+}
+END_TEST
+
+START_TEST(test_verify_rejects_an_md5_signature)
+{
+	cc_verify_options o = options();
+	cc_verify_report r;
+	extlist ca = ca_exts(), e = leaf_exts();
+	EVP_PKEY *rsa = EVP_RSA_gen(2048), *key = EVP_EC_gen("P-256");
+	pki p;
+	X509 *inter, *leaf;
+
+	ck_assert_ptr_nonnull(rsa);
+	pki_init(&p, NULL, 0);
+	/* ECDSA has no MD5: an RSA intermediate signs. */
+	inter = make_cert("Test RSA Intermediate", rsa, p.root, p.root_key, &ca, -1, 1000,
+			  EVP_sha256());
+	leaf = make_cert("www.example.com", key, inter, rsa, &e, -1, 90, EVP_md5());
+	{
+		X509 *anchors[] = { p.root, NULL }, *given[] = { inter, NULL };
+
+		verify(&r, &o, leaf, anchors, given);
+		assert_rule(&r, "signature.md5", CC_STATUS_CRITICAL, 0);
+		cc_verify_report_dispose(&r);
+		X509_free(leaf);
+
+		leaf = make_cert("www.example.com", key, inter, rsa, &e, -1, 90, EVP_sha256());
+		verify(&r, &o, leaf, anchors, given);
+		assert_clean(&r, "signature.md5");
+		cc_verify_report_dispose(&r);
+	}
+	X509_free(leaf);
+	X509_free(inter);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(key);
+	pki_dispose(&p);
+}
+END_TEST
+
+START_TEST(test_verify_fails_softly_or_hard_on_an_expired_crl)
+{
+	cc_verify_options o = options();
+	cc_verify_report r;
+	char crl[PATH_MAX], root_crl[PATH_MAX];
+	const char *crls[] = { crl, root_crl };
+	pki p;
+	X509 *leaf;
+
+	pki_init(&p, NULL, 0);
+	leaf = leaf_of(&p, NULL, NULL, 0, NULL);
+	fx_path(crl, sizeof(crl), "int.crl");
+	fx_path(root_crl, sizeof(root_crl), "root.crl");
+	write_crl(root_crl, p.root, p.root_key, NULL, 0);
+	o.crl_files = crls;
+	o.ncrl_files = 2;
+	write_crl_until(crl, p.inter, p.int_key, NULL, 0, -1);
+	o.revocation = CC_REVOCATION_SOFT;
+	verify_leaf(&r, &o, &p, leaf);
+	assert_rule(&r, "revocation.crl-expired", CC_STATUS_WARNING, 0);
+	ck_assert(r.verified); /* soft: a warning */
+	cc_verify_report_dispose(&r);
+	o.revocation = CC_REVOCATION_HARD;
+	verify_leaf(&r, &o, &p, leaf);
+	assert_rule(&r, "revocation.crl-expired", CC_STATUS_CRITICAL, 0);
+	cc_verify_report_dispose(&r);
+	/* Revoked in an expired CRL is still revoked. */
+	write_crl_until(crl, p.inter, p.int_key, leaf, 1, -1);
+	o.revocation = CC_REVOCATION_SOFT;
+	verify_leaf(&r, &o, &p, leaf);
+	assert_rule(&r, "revocation.revoked", CC_STATUS_CRITICAL, 0);
+	cc_verify_report_dispose(&r);
+
+	write_crl(crl, p.inter, p.int_key, NULL, 0);
+	o.revocation = CC_REVOCATION_HARD;
+	verify_leaf(&r, &o, &p, leaf);
+	assert_clean(&r, "revocation.crl-expired");
+	cc_verify_report_dispose(&r);
+	X509_free(leaf);
+	pki_dispose(&p);
+}
+END_TEST
+
 START_TEST(test_verify_allow_turns_a_rule_ok)
 {
 	cc_verify_options o = options();
@@ -1230,6 +1522,15 @@ Suite *verify_suite(void)
 	tcase_add_test(tc, test_verify_warns_of_a_missing_intermediate);
 	tcase_add_test(tc, test_verify_rejects_a_revoked_certificate_with_the_reason);
 	tcase_add_test(tc, test_verify_tells_unchecked_from_unavailable);
+	tcase_add_test(tc, test_verify_rejects_a_signature_that_does_not_verify);
+	tcase_add_test(tc, test_verify_rejects_a_certificate_not_yet_valid);
+	tcase_add_test(tc, test_verify_fails_an_intermediate_at_its_end);
+	tcase_add_test(tc, test_verify_applies_the_path_length);
+	tcase_add_test(tc, test_verify_applies_name_constraints);
+	tcase_add_test(tc, test_verify_rejects_an_unknown_critical_extension);
+	tcase_add_test(tc, test_verify_rejects_an_ec_key_under_256_bits);
+	tcase_add_test(tc, test_verify_rejects_an_md5_signature);
+	tcase_add_test(tc, test_verify_fails_softly_or_hard_on_an_expired_crl);
 	tcase_add_test(tc, test_verify_allow_turns_a_rule_ok);
 	tcase_add_test(tc, test_verify_rfc5280_policy_leaves_out_the_webpki_rules);
 	tcase_add_test(tc, test_verify_processes_certificate_policies);
