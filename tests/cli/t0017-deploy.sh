@@ -20,7 +20,9 @@
 # killed on timeout.  --confirm-manual --note, --no-check, --dry-run (no
 # change at all), --json, deployments --failed/--open; bad targets, paths,
 # keys, commands and names are refused with one line and nothing changed
-# or written.
+# or written.  The deploy check asks the verifier about the served chain:
+# a wrong server name or a revoked certificate is "rejected" (an allowed
+# rule is not).
 . "$(dirname "$0")/lib.sh"
 
 ok_out out certctl -q init repo
