@@ -179,6 +179,12 @@ $(O)/bench-issue-inproc: scripts/bench/issue-inproc.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags openssl) -o $@ $< $(ALL_LDFLAGS) $(shell pkg-config --libs openssl)
 
+# The kernel's share of a connect scan (connect and close, nothing else),
+# for scripts/bench/b0005-discover.sh (`make build/bench-connect-floor`).
+$(O)/bench-connect-floor: scripts/bench/connect-floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) -lpthread
+
 # The verifier in one process next to X509_verify_cert alone, for
 # scripts/bench/b0006-verify.sh (`make build/bench-verify-inproc`).
 $(O)/bench-verify-inproc: scripts/bench/verify-inproc.c $(O)/libcertctl.a

@@ -10,7 +10,11 @@
 #      found; its default rate limit, 2,000 new connections a second, is for real
 #      networks, and nmap has none by default), wall time, peak RSS;
 #  both must find every server (certctl's JSON and nmap's output are counted);
-#  nmap / certctl (target >= 10x faster).
+#  nmap / certctl (target >= 10x faster);
+#  the floor, scripts/bench/connect-floor.c: a non-blocking connect and a close
+#      to every address of the range, in 4 threads, nothing else: what any
+#      connect scan pays the kernel here; nmap / floor is the best ratio a
+#      connect scan could reach on this machine.
 # Figures only; stops with an error when a tool fails or misses a server.
 # Without nmap (Debian package nmap, `scripts/deps.sh bench`), only certctl's
 # figures are printed.
@@ -76,6 +80,23 @@ echo "  sweep of $RANGE (4,096 addresses) on one port, $SERVERS TLS servers in i
 row "certctl discover --rate 100000 (connect, TLS, rules)" "$(ms "$c_ms")" "median of $RUNS; peak RSS $(kb_mb "$c_rss") MB"
 row "certctl discover of one address (start-up, trust set)" "$(ms "$one_ms")" "median of $RUNS: what any run costs"
 row "certctl discover, default rate (2,000/s)" "$(ms "$d_ms")"
+# The floor: connect and close to the 4,096 addresses, nothing else.
+root=$(cd "$here/../.." && pwd)
+f_ms=
+if make -s --no-print-directory -C "$root" build/bench-connect-floor >"$bench_tmp/make.out" 2>&1; then
+	times=()
+	for ((r = 0; r < RUNS; r++)); do
+		out=$("$root/build/bench-connect-floor" 127.0.0.0 4096 "$PORT" 4) ||
+			{ echo "b0005: bench-connect-floor failed" >&2; exit 1; }
+		times+=("$(printf '%s\n' "$out" | sed -n 's/.* ms=//p')")
+	done
+	f_ms=$(median "${times[@]}")
+	row "floor: connect + close, 4 threads, nothing else" "$(ms "$f_ms")" "median of $RUNS; scripts/bench/connect-floor.c"
+	row "certctl / floor" "$(ratio "$c_ms" "$f_ms")x" "what certctl adds to the kernel's part"
+else
+	echo "b0005: cannot build build/bench-connect-floor:" >&2
+	cat "$bench_tmp/make.out" >&2
+fi
 if command -v nmap >/dev/null 2>&1; then
 	times=()
 	for ((r = 0; r < 3; r++)); do
@@ -87,6 +108,7 @@ if command -v nmap >/dev/null 2>&1; then
 	[ "$nfound" = "$SERVERS" ] || { echo "b0005: nmap found $nfound of $SERVERS servers" >&2; exit 1; }
 	row "nmap -sT --script ssl-cert" "$(ms "$n_ms")" "median of 3; peak RSS $(kb_mb "$n_rss") MB"
 	row "nmap / certctl" "$(ratio "$n_ms" "$c_ms")x" "target >= 10x"
+	[ -z "$f_ms" ] || row "nmap / floor" "$(ratio "$n_ms" "$f_ms")x" "the best any connect scan could do here"
 else
 	row "nmap" "n/a" "not installed (scripts/deps.sh bench)"
 fi
