@@ -13,8 +13,6 @@ struct import_args {
 	unsigned long timeout; /* --from: seconds */
 };
 
-/* Read `path` into `b`; with `into`, append its certificates and key. */
-
 /* One imported certificate as JSON (certctl-json(7) certctl.import/1). */
 static cc_json *import_record(const char *file, const char *server, const cc_import_result *r)
 {
@@ -46,6 +44,7 @@ static void verdict_text(cc_buf *out, const cc_import_result *r)
 		cc_buf_printf(out, "  %s: %s\n", cc_status_name(r->status), r->summary);
 }
 
+/* Read `path` into `b`; with `into`, append its certificates and key. */
 static int read_bundle(cc_bundle *b, const char *path, const cc_secret *pass,
 		       const cc_secret *key_pass)
 {

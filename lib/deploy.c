@@ -594,8 +594,6 @@ static int run_command(const deploy_ctx *ctx, cc_deployment *d, const deploy_tar
 	return ok ? 0 : -1;
 }
 
-/* The deploy check: does the server present this certificate and the
- * intermediates it needs?  Fills d->check; 0 when it does. */
 /*
  * What the served chain is worth to a client: the verifier's answer, as
  * `certctl check` gives it (the definition's trust set, policy and allowed
@@ -657,6 +655,9 @@ static cc_status deploy_verify(const deploy_ctx *ctx, cc_deploy_check *c, cc_cer
 	return worst;
 }
 
+/* The deploy check: does the server present this certificate and the
+ * intermediates it needs, in a chain clients accept?  Fills d->check; 0
+ * when it does. */
 static int deploy_check(const deploy_ctx *ctx, cc_deployment *d, const deploy_target *t,
 			const cc_cert *cert, cc_cert *const *chain, size_t nchain, cc_buf *why)
 {

@@ -526,15 +526,8 @@ int cc_trust_remove(cc_txn *txn, const char *set, const char *id)
 			rc = cc_error_set(CC_ENOTFOUND, "no certificate %s in trust set '%s'", id, set);
 	}
 	if (rc == 0 && (rc = cc_trust_anchors(cc_txn_repo(txn), set, &anchors)) == 0 &&
-	    cc_strlist_contains(&anchors, id)) {
-		cc_strlist kept = CC_STRLIST_INIT;
-
-		for (size_t i = 0; i < anchors.count && rc == 0; i++)
-			if (strcmp(anchors.items[i], id))
-				rc = cc_strlist_add(&kept, anchors.items[i]);
-		rc = rc ? rc : anchors_write(txn, set, &kept);
-		cc_strlist_dispose(&kept);
-	}
+	    cc_strlist_remove(&anchors, id))
+		rc = anchors_write(txn, set, &anchors);
 	cc_strlist_dispose(&anchors);
 	cc_buf_dispose(&rel);
 	return rc;

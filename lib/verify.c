@@ -169,7 +169,6 @@ static void findings_clear(cc_verify_report *r)
 	r->nfindings = 0;
 }
 
-/* What to call the certificate at `depth` of a path of `len`. */
 /*
  * Whether CA certificate `x` is a cross-signed root: not self-signed, but
  * with the subject and key of a self-signed certificate the run knows of
@@ -203,8 +202,9 @@ static int cross_signed_root(verify_run *run, X509 *x)
 	return found;
 }
 
-/* "the certificate", "intermediate NAME", "root NAME", "cross-signed root
- * NAME (signed by ISSUER)": a member of the path, by name. */
+/* What to call the certificate at `depth` of a path of `len`: "the
+ * certificate", "intermediate NAME", "root NAME", "cross-signed root NAME
+ * (signed by ISSUER)". */
 static void who(verify_run *run, char *out, size_t size, X509 *x, int depth, int len)
 {
 	char *name = depth ? cc_name_text(X509_get_subject_name(x)) : NULL;
@@ -632,7 +632,7 @@ enum { OCSP_UNKNOWN = 0, OCSP_GOOD, OCSP_REVOKED };
  */
 static int ocsp_judge(verify_run *run, X509_STORE *store, STACK_OF(X509) *path,
 		      OCSP_RESPONSE *resp, OCSP_REQUEST *req, OCSP_CERTID *id, int depth,
-		      const char *source, char *why, size_t whysize, time_t *next_update)
+		      const char *source, char *why, size_t whysize)
 {
 	OCSP_BASICRESP *bs = NULL;
 	ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
@@ -663,11 +663,6 @@ static int ocsp_judge(verify_run *run, X509_STORE *store, STACK_OF(X509) *path,
 	if (OCSP_check_validity(thisupd, nextupd, OCSP_LEEWAY, -1) != 1) {
 		snprintf(why, whysize, "%s: the response is out of date", source);
 		goto done;
-	}
-	if (next_update) {
-		struct tm tm;
-
-		*next_update = nextupd && ASN1_TIME_to_tm(nextupd, &tm) == 1 ? timegm(&tm) : 0;
 	}
 	if (status == V_OCSP_CERTSTATUS_GOOD) {
 		snprintf(why, whysize, "%s", source);
@@ -761,7 +756,7 @@ static int ocsp_status(verify_run *run, X509_STORE *store, STACK_OF(X509) *path,
 		p = o->ocsp_stapled;
 		if ((resp = d2i_OCSP_RESPONSE(NULL, &p, (long)o->ocsp_stapled_len)))
 			answer = ocsp_judge(run, store, path, resp, NULL, id, depth,
-					    "the stapled OCSP response", why, whysize, NULL);
+					    "the stapled OCSP response", why, whysize);
 		else
 			snprintf(why, whysize, "the stapled OCSP response does not parse");
 		OCSP_RESPONSE_free(resp);
@@ -787,14 +782,13 @@ static int ocsp_status(verify_run *run, X509_STORE *store, STACK_OF(X509) *path,
 	/* A response from the cache, until its nextUpdate. */
 	if (cache_read(run->repo, "ocsp", key.ptr, OCSP_MAX, &cached) == 0) {
 		char source[1100], cwhy[1400] = "";
-		time_t next = 0;
 
 		p = (const unsigned char *)cached.ptr;
 		snprintf(source, sizeof(source), "OCSP %s, cached", url);
 		if ((resp = d2i_OCSP_RESPONSE(NULL, &p, (long)cached.size)) &&
 		    ocsp_next_update(resp, id) > time(NULL)) {
 			int cached_answer = ocsp_judge(run, store, path, resp, NULL, id, depth, source,
-						       cwhy, sizeof(cwhy), &next);
+						       cwhy, sizeof(cwhy));
 
 			if (cached_answer != OCSP_UNKNOWN) {
 				answer = cached_answer;
@@ -833,14 +827,12 @@ static int ocsp_status(verify_run *run, X509_STORE *store, STACK_OF(X509) *path,
 		snprintf(why, whysize, "OCSP %s: not an OCSP response", url);
 	else {
 		char source[1100];
-		time_t next = 0;
 
 		snprintf(source, sizeof(source), "OCSP %s", url);
-		answer = ocsp_judge(run, store, path, resp, req, id, depth, source, why, whysize,
-				    &next);
+		answer = ocsp_judge(run, store, path, resp, req, id, depth, source, why, whysize);
 		/* Kept while it says something and has a nextUpdate to expire
 		 * by (without one, newer information is always available). */
-		if (answer != OCSP_UNKNOWN && next > time(NULL))
+		if (answer != OCSP_UNKNOWN && ocsp_next_update(resp, id) > time(NULL))
 			cache_write(run->repo, "ocsp", key.ptr, hresp.body.ptr, hresp.body.size);
 	}
 	cc_http_response_dispose(&hresp);
@@ -1227,12 +1219,11 @@ static void rule_given(verify_run *run, STACK_OF(X509) *path, const char *fetche
 			last_pos = pos;
 		}
 	}
+	if (extra > MAX_EXTRA_NAMED)
+		cc_buf_printf(&names, " and %zu more", extra - MAX_EXTRA_NAMED);
 	if (extra == 1)
 		add(run, "chain.extra", CC_STATUS_WARNING, -1, "%s is sent but not part of the path",
 		    names.ptr);
-	else if (extra > MAX_EXTRA_NAMED)
-		add(run, "chain.extra", CC_STATUS_WARNING, -1, "%zu certificates are sent but not "
-		    "part of the path: %s and %zu more", extra, names.ptr, extra - MAX_EXTRA_NAMED);
 	else if (extra)
 		add(run, "chain.extra", CC_STATUS_WARNING, -1, "%zu certificates are sent but not "
 		    "part of the path: %s", extra, names.ptr);
