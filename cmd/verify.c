@@ -132,9 +132,7 @@ int cmd_verify(int argc, char **argv)
 		cc_error_clear();
 	}
 	if (repo && !ca_files.count) {
-		char def[129];
-
-		if (cc_verify_set_policy(repo, set ? set : cc_trust_default(repo, def), &opts) < 0) {
+		if (cc_verify_set_policy(repo, set, &opts) < 0) {
 			cli_lib_error();
 			rc = 3;
 			goto done;

@@ -71,13 +71,15 @@ int cc_verify_rule_allowable(const char *rule)
 	return 0;
 }
 
-int cc_verify_set_policy(const cc_repo *repo, const char *set, cc_verify_options *opts)
+int cc_verify_set_policy(cc_repo *repo, const char *set, cc_verify_options *opts)
 {
-	char key[200];
+	char key[200], def[129];
 	const char *v;
 
-	if (!repo || !set)
+	if (!repo)
 		return 0;
+	if (!set)
+		set = cc_trust_default(repo, def);
 	snprintf(key, sizeof(key), "trust_sets.%s.policy", set);
 	if ((v = cc_repo_config_get(repo, key)) && cc_verify_policy_parse(&opts->policy, v) < 0)
 		return cc_error_set(CC_EINVALID, ".certctl/config.yaml: %s: %s", key,

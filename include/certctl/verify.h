@@ -98,12 +98,13 @@ int cc_verify(cc_repo *repo, const cc_cert *leaf, const cc_verify_options *opts,
 void cc_verify_report_dispose(cc_verify_report *report);
 
 /*
- * The policy and revocation mode trust set `set` asks for in the
- * configuration (trust_sets.SET.policy: webpki|rfc5280, .revocation:
- * soft|hard|off), into `opts`; what it leaves out is left as it was.
+ * The policy and revocation mode trust set `set` (NULL: the default set)
+ * asks for in the configuration (trust_sets.SET.policy: webpki|rfc5280,
+ * .revocation: soft|hard|off), into `opts`; what it leaves out is left as
+ * it was.
  * CC_EINVALID naming the key for a bad value.
  */
-int cc_verify_set_policy(const cc_repo *repo, const char *set, cc_verify_options *opts);
+int cc_verify_set_policy(cc_repo *repo, const char *set, cc_verify_options *opts);
 
 /* Whether `rule` is a rule id a definition may allow (known, and not a
  * revocation, a bad signature or an untrusted path). */

@@ -1398,6 +1398,36 @@ START_TEST(test_verify_fails_softly_or_hard_on_an_expired_crl)
 }
 END_TEST
 
+/* A caller with no set named (a definition on the default set) gets the
+ * default set's policy and revocation mode, as one naming it does. */
+START_TEST(test_verify_set_policy_of_no_set_is_the_default_sets)
+{
+	cc_verify_options o = CC_VERIFY_OPTIONS_INIT;
+	char path[PATH_MAX];
+	char *text;
+	cc_repo *repo = NULL;
+	FILE *f;
+
+	fx_pathf(path, sizeof(path), "%s/.certctl/config.yaml", fx_repo_path);
+	text = fx_read_file(path);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%strust_sets:\n  default:\n    policy: rfc5280\n    revocation: hard\n", text);
+	fclose(f);
+	free(text);
+	ck_assert_int_eq(cc_repo_open(&repo, fx_repo_path, 0), 0);
+	ck_assert_int_eq(cc_verify_set_policy(repo, NULL, &o), 0);
+	ck_assert_int_eq(o.policy, CC_POLICY_RFC5280);
+	ck_assert_int_eq(o.revocation, CC_REVOCATION_HARD);
+	/* Another set is not the default's. */
+	o = (cc_verify_options)CC_VERIFY_OPTIONS_INIT;
+	ck_assert_int_eq(cc_verify_set_policy(repo, "partners", &o), 0);
+	ck_assert_int_eq(o.policy, CC_POLICY_WEBPKI);
+	ck_assert_int_eq(o.revocation, CC_REVOCATION_SOFT);
+	cc_repo_free(repo);
+}
+END_TEST
+
 START_TEST(test_verify_allow_turns_a_rule_ok)
 {
 	cc_verify_options o = options();
@@ -1534,6 +1564,12 @@ Suite *verify_suite(void)
 	tcase_add_test(tc, test_verify_allow_turns_a_rule_ok);
 	tcase_add_test(tc, test_verify_rfc5280_policy_leaves_out_the_webpki_rules);
 	tcase_add_test(tc, test_verify_processes_certificate_policies);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("settings");
+	tcase_set_timeout(tc, FX_SLOW_TIMEOUT);
+	tcase_add_checked_fixture(tc, fx_repo_setup, fx_repo_teardown);
+	tcase_add_test(tc, test_verify_set_policy_of_no_set_is_the_default_sets);
 	suite_add_tcase(s, tc);
 	return s;
 }
