@@ -240,7 +240,7 @@ static int run_batch(struct issue_run *run)
 	if ((rc = cli_read_file(run->args->batch, 64 << 20, &text)) ||
 	    (rc = batch_items(&items, run->args->batch, &text)))
 		goto done;
-	if (cc_repo_batch_objects(run->repo) < 0) {
+	if (cc_repo_batch_objects(run->repo) < 0 || cc_key_pool_new(&run->opts.key_pool) < 0) {
 		rc = cli_lib_error();
 		goto done;
 	}
@@ -306,6 +306,8 @@ done:
 	}
 	cc_buf_dispose(&run->deferred);
 	cc_txn_abort(txn);
+	cc_key_pool_free(run->opts.key_pool);
+	run->opts.key_pool = NULL;
 	cc_node_free(items);
 	cc_buf_dispose(&text);
 	cc_buf_dispose(&summary);

@@ -111,17 +111,20 @@ static int name_add(X509_NAME *name, const char *field, const char *value)
 	return 0;
 }
 
-int cc_ca_new_x509(X509 **out, X509_NAME *subject, const cc_cert *issuer, const cc_key *key,
+int cc_ca_new_x509(X509 **out, X509_NAME *subject, const cc_cert *issuer, cc_key *key,
 		   long long validity)
 {
 	ASN1_INTEGER *serial = NULL;
-	X509 *x = X509_new();
+	/* A key from the key pool comes with its public key set already. */
+	X509 *x = cc_key_take_blank(key);
 	time_t now = time(NULL);
 	int rc;
 
 	*out = NULL;
-	if (!x)
-		return cc_error_set(CC_ERROR, "out of memory");
+	if (!x && (!(x = X509_new()) || X509_set_pubkey(x, cc_key_get0_pkey(key)) != 1)) {
+		X509_free(x);
+		return cc_error_openssl(CC_ERROR, "cannot set the public key of a certificate");
+	}
 	if ((rc = cc_ca_random_serial(&serial)) < 0) {
 		X509_free(x);
 		return rc;
@@ -133,7 +136,6 @@ int cc_ca_new_x509(X509 **out, X509_NAME *subject, const cc_cert *issuer, const 
 	/* A minute back, for clocks slightly behind ours. */
 	X509_time_adj_ex(X509_getm_notBefore(x), 0, -60, &now);
 	X509_time_adj_ex(X509_getm_notAfter(x), 0, (long)validity, &now);
-	X509_set_pubkey(x, cc_key_get0_pkey(key));
 	ASN1_INTEGER_free(serial);
 	*out = x;
 	return 0;

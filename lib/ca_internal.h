@@ -46,7 +46,7 @@ int cc_definition_general_names(GENERAL_NAMES **out, const cc_definition *def, i
  * A new v3 certificate for `key` named `subject`, issued by `issuer` (NULL:
  * itself), with a random serial and a validity from a minute ago.
  */
-int cc_ca_new_x509(X509 **out, X509_NAME *subject, const cc_cert *issuer, const cc_key *key,
+int cc_ca_new_x509(X509 **out, X509_NAME *subject, const cc_cert *issuer, cc_key *key,
 		   long long validity);
 int cc_ca_add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value);
 int cc_ca_relpath(cc_buf *out, const char *name, const char *file);

@@ -202,16 +202,21 @@ int cc_repo_read_certs(cc_cert ***out, size_t *count, cc_repo *repo, const char 
 
 /* Load OpenSSL's legacy provider (RC2, 3DES PKCS#12) once; 0 when loaded. */
 int cc_legacy_provider(void);
-/* A PKCS#12 file's key, certificate and other certificates (ca.c). */
 /* key.c: refuse password-based encryption parameters that would make us
  * spin (iteration counts above a million). */
 int cc_pbe_check(const X509_ALGOR *alg, const char *source);
+/* A PKCS#12 file's key, certificate and other certificates (ca.c). */
 int cc_pkcs12_parse(const void *data, size_t len, const cc_secret *pass, const char *source,
 		    EVP_PKEY **pkey, X509 **cert, STACK_OF(X509) **others);
 
 /* key.c */
 EVP_PKEY *cc_key_get0_pkey(const cc_key *key);
 int cc_key_from_pkey(cc_key **out, EVP_PKEY *pkey); /* takes a reference */
+/* The key pool's work ahead of use: a blank certificate holding the public
+ * key and the clear PKCS#8 DER; 0 when both are made.  No error state. */
+int cc_key_prepare(cc_key *key);
+/* That blank certificate, now the caller's; NULL when there is none. */
+X509 *cc_key_take_blank(cc_key *key);
 
 /* yaml emitter helpers (node.c) */
 typedef struct cc_yaml_writer cc_yaml_writer;

@@ -96,7 +96,7 @@ static int add_sans(X509 *x, const cc_definition *def)
 }
 
 /* Build and sign the leaf; `issuer`/`signer` NULL make it self-signed. */
-static int build_leaf(cc_cert **out, const cc_definition *def, const cc_key *key, cc_ca *ca,
+static int build_leaf(cc_cert **out, const cc_definition *def, cc_key *key, cc_ca *ca,
 		      long long validity, cc_profile profile)
 {
 	X509 *x = NULL;
@@ -181,7 +181,9 @@ int cc_issue_key(cc_key **out, int *is_new, cc_txn *txn, const cc_definition *de
 		rc = cc_key_load(out, repo, key_id);
 		goto done;
 	}
-	if ((rc = cc_key_spec_check(&def->key)) < 0 || (rc = cc_key_generate(out, &def->key)) < 0)
+	if ((rc = cc_key_spec_check(&def->key)) < 0 ||
+	    (rc = opts->key_pool ? cc_key_pool_take(opts->key_pool, out, &def->key)
+				 : cc_key_generate(out, &def->key)) < 0)
 		goto done;
 	*is_new = 1;
 done:

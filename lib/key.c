@@ -27,6 +27,11 @@ struct cc_key {
 	char id[17];
 	char fingerprint[65];
 	cc_key_spec spec;
+	/* Made ahead by cc_key_prepare() (on the key pool's thread): a blank
+	 * certificate holding the public key, and the clear PKCS#8 DER. */
+	X509 *blank;
+	unsigned char *pkcs8;
+	int pkcs8_len;
 };
 
 /* Parsed keys from files bigger than this are refused (1 MiB). */
@@ -204,7 +209,47 @@ void cc_key_free(cc_key *key)
 	if (!key)
 		return;
 	EVP_PKEY_free(key->pkey);
+	X509_free(key->blank);
+	OPENSSL_clear_free(key->pkcs8, key->pkcs8_len > 0 ? (size_t)key->pkcs8_len : 0);
 	free(key);
+}
+
+/*
+ * The two encodings OpenSSL 3.0 makes through its encoder lookup, each
+ * costing more than generating an EC key: the public key set into a new
+ * certificate, and the private key as PKCS#8.  Done here ahead of use, on
+ * the key pool's thread; no error state is touched on failure (the user
+ * then encodes in line and reports any error there).
+ */
+int cc_key_prepare(cc_key *key)
+{
+	PKCS8_PRIV_KEY_INFO *p8;
+
+	if (!key->blank) {
+		X509 *x = X509_new();
+
+		if (!x || X509_set_pubkey(x, key->pkey) != 1) {
+			X509_free(x);
+			return -1;
+		}
+		key->blank = x;
+	}
+	if (!key->pkcs8 && (p8 = EVP_PKEY2PKCS8(key->pkey))) {
+		key->pkcs8_len = i2d_PKCS8_PRIV_KEY_INFO(p8, &key->pkcs8);
+		if (key->pkcs8_len <= 0)
+			key->pkcs8 = NULL;
+		PKCS8_PRIV_KEY_INFO_free(p8);
+	}
+	ERR_clear_error();
+	return key->pkcs8 ? 0 : -1;
+}
+
+X509 *cc_key_take_blank(cc_key *key)
+{
+	X509 *x = key->blank;
+
+	key->blank = NULL;
+	return x;
 }
 
 /* Fill in id, fingerprint and spec from the EVP_PKEY. */
@@ -642,11 +687,18 @@ static int encrypt_for_repo(const cc_key *key, cc_repo *repo, cc_buf *out)
 	rc = CC_ERROR;
 	if (RAND_bytes(iv, sizeof(iv)) != 1)
 		goto fail;
-	if (!(p8 = EVP_PKEY2PKCS8(key->pkey)))
-		goto fail;
-	plainlen = i2d_PKCS8_PRIV_KEY_INFO(p8, &plain);
-	if (plainlen <= 0)
-		goto fail;
+	if (key->pkcs8) {
+		/* made ahead by cc_key_prepare() */
+		if (!(plain = OPENSSL_memdup(key->pkcs8, (size_t)key->pkcs8_len)))
+			goto fail;
+		plainlen = key->pkcs8_len;
+	} else {
+		if (!(p8 = EVP_PKEY2PKCS8(key->pkey)))
+			goto fail;
+		plainlen = i2d_PKCS8_PRIV_KEY_INFO(p8, &plain);
+		if (plainlen <= 0)
+			goto fail;
+	}
 	if (!(pbe = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), salt, (int)saltlen, iv, n, r, p)))
 		goto fail;
 	if (!(cipher = OPENSSL_malloc((size_t)plainlen + 32)) || !(ctx = EVP_CIPHER_CTX_new()))

@@ -93,10 +93,11 @@ typedef struct {
 	long long validity;    /* 0: the definition's */
 	int profile;           /* -1: the definition's; else a cc_profile */
 	int self_signed;       /* no CA: a self-signed certificate */
+	cc_key_pool *key_pool; /* new keys from here; NULL: made in line */
 } cc_issue_options;
 
-#define CC_ISSUE_OPTIONS_VERSION 1
-#define CC_ISSUE_OPTIONS_INIT { CC_ISSUE_OPTIONS_VERSION, 0, NULL, 0, -1, 0 }
+#define CC_ISSUE_OPTIONS_VERSION 2
+#define CC_ISSUE_OPTIONS_INIT { CC_ISSUE_OPTIONS_VERSION, 0, NULL, 0, -1, 0, NULL }
 
 /*
  * Issue definition `def`'s certificate from `ca` (NULL with self_signed):

@@ -93,6 +93,26 @@ int cc_key_export_pem_portable(const cc_key *key, const cc_secret *passphrase, c
 
 void cc_key_free(cc_key *key);
 
+/*
+ * Keys made ahead on a second thread, for commands that issue many
+ * certificates in a row (issue --batch): while one certificate is signed
+ * and stored, the next one's key is generated, its public key set into a
+ * blank certificate and its private key encoded, the steps that cost most
+ * in OpenSSL 3.  ECDSA and Ed25519 keys only: an RSA key takes so long to
+ * make that storing the previous certificate is a small share of it.
+ */
+typedef struct cc_key_pool cc_key_pool;
+
+int cc_key_pool_new(cc_key_pool **out);
+/*
+ * A new key of `spec`: one made ahead when the previous request was for
+ * the same spec, else one made now (and the pool goes on with this spec).
+ * The same errors as cc_key_generate().
+ */
+int cc_key_pool_take(cc_key_pool *pool, cc_key **out, const cc_key_spec *spec);
+/* Stop the thread; keys made ahead and not taken are freed, cleansed. */
+void cc_key_pool_free(cc_key_pool *pool);
+
 /* What keys/<id>.yaml records; readable without the secret. */
 typedef struct {
 	char *id;

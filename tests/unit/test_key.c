@@ -964,6 +964,120 @@ START_TEST(test_key_info_list_of_new_repository_is_empty)
 }
 END_TEST
 
+/* key pool */
+
+/* The pool's key `key` is a new key of type/bits, and what it made ahead
+ * (if anything) belongs to it.  1 when it came with a blank certificate. */
+static int check_pool_key(cc_key *key, cc_key_type type, unsigned bits)
+{
+	X509 *blank;
+	int made_ahead;
+
+	ck_assert_ptr_nonnull(key);
+	assert_key_identity(key, type, bits);
+	blank = cc_key_take_blank(key);
+	made_ahead = blank != NULL;
+	if (blank) {
+		ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(blank), cc_key_get0_pkey(key)), 1);
+		X509_free(blank);
+	}
+	ck_assert_ptr_null(cc_key_take_blank(key));
+	return made_ahead;
+}
+
+START_TEST(test_key_pool_gives_new_keys_of_the_spec_asked)
+{
+	cc_key_pool *pool = NULL;
+	cc_key *keys[6] = { NULL };
+	cc_key_spec p256 = spec_ok("ecdsa:P-256"), ed = spec_ok("ed25519"), p384 = spec_ok("ecdsa:P-384");
+	int ahead = 0;
+
+	ck_assert_int_eq(cc_key_pool_new(&pool), 0);
+	for (size_t i = 0; i < CC_ARRAY_SIZE(keys); i++) {
+		ck_assert_int_eq(cc_key_pool_take(pool, &keys[i], &p256), 0);
+		ahead += check_pool_key(keys[i], CC_KEY_ECDSA, 256);
+		for (size_t j = 0; j < i; j++)
+			ck_assert_str_ne(cc_key_id(keys[i]), cc_key_id(keys[j]));
+	}
+	/* the first is made in line; the others were made ahead */
+	ck_assert_int_eq(ahead, (int)CC_ARRAY_SIZE(keys) - 1);
+	for (size_t i = 0; i < CC_ARRAY_SIZE(keys); i++) {
+		cc_key_free(keys[i]);
+		keys[i] = NULL;
+	}
+	/* another spec: what was made ahead of the old one is not handed out */
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(cc_key_pool_take(pool, &keys[0], &ed), 0);
+		check_pool_key(keys[0], CC_KEY_ED25519, 0);
+		cc_key_free(keys[0]);
+		ck_assert_int_eq(cc_key_pool_take(pool, &keys[0], &p384), 0);
+		check_pool_key(keys[0], CC_KEY_ECDSA, 384);
+		cc_key_free(keys[0]);
+	}
+	cc_key_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_key_pool_makes_rsa_keys_in_line)
+{
+	cc_key_pool *pool = NULL;
+	cc_key *key = NULL;
+	cc_key_spec rsa = spec_ok("rsa:2048"), bad = { CC_KEY_RSA, 1000 };
+
+	ck_assert_int_eq(cc_key_pool_new(&pool), 0);
+	ck_assert_int_eq(cc_key_pool_take(pool, &key, &rsa), 0);
+	ck_assert_int_eq(check_pool_key(key, CC_KEY_RSA, 2048), 0);
+	cc_key_free(key);
+	/* the same errors as cc_key_generate() */
+	ck_assert_int_eq(cc_key_pool_take(pool, &key, &bad), CC_EINVALID);
+	ck_assert_ptr_null(key);
+	cc_key_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_key_pool_stops_with_keys_made_ahead)
+{
+	cc_key_pool *pool = NULL;
+	cc_key *key = NULL;
+	cc_key_spec p256 = spec_ok("ecdsa:P-256");
+
+	cc_key_pool_free(NULL);
+	ck_assert_int_eq(cc_key_pool_new(&pool), 0);
+	cc_key_pool_free(pool); /* never started */
+	ck_assert_int_eq(cc_key_pool_new(&pool), 0);
+	ck_assert_int_eq(cc_key_pool_take(pool, &key, &p256), 0);
+	cc_key_free(key);
+	ck_assert_int_eq(cc_key_pool_take(pool, &key, &p256), 0);
+	ck_assert_ptr_nonnull(key);
+	cc_key_free(key);
+	cc_key_pool_free(pool); /* the thread may be making one: joined, freed */
+}
+END_TEST
+
+/* A key made ahead is stored from its encoding made ahead: it loads back. */
+START_TEST(test_key_pool_key_stores_and_loads_back)
+{
+	cc_key_pool *pool = NULL;
+	cc_key *key = NULL, *loaded = NULL;
+	cc_key_spec p256 = spec_ok("ecdsa:P-256");
+	cc_txn *txn = NULL;
+
+	ck_assert_int_eq(cc_key_pool_new(&pool), 0);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(cc_key_pool_take(pool, &key, &p256), 0);
+		ck_assert_int_eq(cc_txn_begin(&txn, fx_repo, "key generate"), 0);
+		ck_assert_msg(cc_key_store(txn, key, "generated") == 0, "%s", cc_error_last());
+		ck_assert_msg(cc_txn_commit(txn, "key: generated", NULL) == 0, "%s", cc_error_last());
+		ck_assert_msg(cc_key_load(&loaded, fx_repo, cc_key_id(key)) == 0, "%s", cc_error_last());
+		ck_assert_int_eq(EVP_PKEY_eq(cc_key_get0_pkey(loaded), cc_key_get0_pkey(key)), 1);
+		cc_key_free(loaded);
+		cc_key_free(key);
+		loaded = key = NULL;
+	}
+	cc_key_pool_free(pool);
+}
+END_TEST
+
 Suite *key_suite(void)
 {
 	Suite *s = suite_create("key");
@@ -1017,6 +1131,14 @@ Suite *key_suite(void)
 	tcase_add_test(tc, test_key_load_with_wrong_secret_is_auth_error);
 	tcase_add_test(tc, test_key_info_lists_stored_keys_sorted);
 	tcase_add_test(tc, test_key_info_list_of_new_repository_is_empty);
+	tcase_add_test(tc, test_key_pool_key_stores_and_loads_back);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pool");
+	tcase_set_timeout(tc, FX_SLOW_TIMEOUT);
+	tcase_add_test(tc, test_key_pool_gives_new_keys_of_the_spec_asked);
+	tcase_add_test(tc, test_key_pool_makes_rsa_keys_in_line);
+	tcase_add_test(tc, test_key_pool_stops_with_keys_made_ahead);
 	suite_add_tcase(s, tc);
 	return s;
 }
