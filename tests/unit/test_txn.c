@@ -735,6 +735,50 @@ START_TEST(test_batch_pack_is_readable_by_the_next_group)
 }
 END_TEST
 
+/* Objects the compressor packed (those before a commit) and objects
+ * written after the last commit, which the pack's writer packs itself. */
+START_TEST(test_batch_pack_holds_objects_written_after_the_last_commit)
+{
+	git_odb *odb = NULL;
+	git_oid late;
+	cc_txn *txn;
+	char path[64], args[80], *out;
+	static const char blob[] = "written after the last commit\n";
+
+	ck_assert_int_eq(cc_repo_batch_objects(fx_repo), 0);
+	txn = begin_ok("issue");
+	for (int i = 0; i < 40; i++) {
+		snprintf(path, sizeof(path), "grow/f%02d.txt", i);
+		write_ok(txn, path, path);
+		ck_assert_int_eq(cc_txn_checkpoint(txn, "test: one", NULL), 0);
+	}
+	ck_assert_int_eq(git_repository_odb(&odb, cc_repo_git(fx_repo)), 0);
+	ck_assert_int_eq(cc_odb_write(&late, odb, blob, sizeof(blob) - 1, GIT_OBJECT_BLOB), 0);
+	git_odb_free(odb);
+	ck_assert_int_eq(cc_txn_commit(txn, NULL, NULL), 0);
+	ck_assert_int_eq(fx_git_commit_count(fx_repo_path), 41);
+	free(git_output("fsck --full --strict"));
+	snprintf(args, sizeof(args), "cat-file -p %s", git_oid_tostr_s(&late));
+	out = git_output(args);
+	ck_assert_str_eq(out, blob);
+	free(out);
+	out = git_output("verify-pack -v .git/objects/pack/*.idx");
+	ck_assert_msg(strstr(out, "chain length = 1") && strstr(out, ": ok"),
+		      "no delta chain in:\n%s", out);
+	free(out);
+	/* A second group in the same process, after the first was written. */
+	txn = begin_ok("issue");
+	write_ok(txn, "grow/last.txt", "last\n");
+	ck_assert_int_eq(cc_txn_checkpoint(txn, "test: last", NULL), 0);
+	ck_assert_int_eq(cc_txn_commit(txn, NULL, NULL), 0);
+	out = fx_git_head_file(fx_repo_path, "grow/f17.txt");
+	ck_assert_ptr_nonnull(out);
+	ck_assert_str_eq(out, "grow/f17.txt");
+	free(out);
+	free(git_output("fsck --full --strict"));
+}
+END_TEST
+
 START_TEST(test_batch_object_ids_are_git_ids)
 {
 	git_odb *odb = NULL;
@@ -801,6 +845,7 @@ Suite *txn_suite(void)
 	tcase_add_test(tc, test_batch_commits_go_to_one_valid_pack_with_deltas);
 	tcase_add_test(tc, test_batch_pack_is_readable_by_the_next_group);
 	tcase_add_test(tc, test_batch_object_ids_are_git_ids);
+	tcase_add_test(tc, test_batch_pack_holds_objects_written_after_the_last_commit);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("abort");
