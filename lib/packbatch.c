@@ -12,14 +12,7 @@
  * thousands of entries costs a few bytes per commit.  The index (.idx) is
  * written from what is known here rather than by re-reading the pack.
  * `git gc` repacks everything tighter later.
- *
- * Deltas and compression are made on a thread of the backend's own as the
- * batch goes: each commit written seals the objects before it (their delta
- * bases are known by then), and the thread packs what is sealed while the
- * caller makes the next commit.  Writing the pack then only waits for the
- * last ones and joins the pieces.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -36,12 +29,6 @@ typedef struct {
 	unsigned depth; /* delta chain length */
 	uint64_t offset; /* in the pack, while writing it */
 	uint32_t crc;    /* of the packed entry, for the index */
-	/* Made by the compressor (or when writing the pack): the entry's data,
-	 * deflated, its size before deflating, and the base it is a delta
-	 * against (index + 1; 0: the object whole). */
-	unsigned char *packed;
-	size_t packed_len, packed_raw, packed_base;
-	int packed_ok;
 } batch_object;
 
 /* git's default for `git repack --depth`: reading walks at most this far. */
@@ -54,18 +41,7 @@ typedef struct {
 	size_t *slots; /* open addressing: index + 1 into objects, 0 = empty */
 	size_t nslots; /* a power of two, at least twice count */
 	EVP_MD *sha1;  /* fetched once: a fetch per object costs more than the hash */
-	/* The compressor thread.  `lock` guards `objects` moving (realloc),
-	 * the packed fields and the counters; objects [0, sealed) are final,
-	 * [0, packed) are done (packed_ok says whether they were packed). */
-	pthread_mutex_t lock;
-	pthread_cond_t changed;
-	pthread_t thread;
-	int started, stopping;
-	size_t sealed, packed;
 } batch_backend;
-
-static void seal(batch_backend *b, int start);
-static void wait_packed(batch_backend *b);
 
 static size_t oid_hash(const git_oid *id)
 {
@@ -116,18 +92,12 @@ static int batch_write(git_odb_backend *backend, const git_oid *id, const void *
 		return 0;
 	if (b->count == b->alloc) {
 		size_t alloc = b->alloc ? b->alloc * 2 : 256;
-		batch_object *grown;
+		batch_object *grown = realloc(b->objects, alloc * sizeof(*grown));
 
-		/* The compressor reads the array under the lock: move it there. */
-		pthread_mutex_lock(&b->lock);
-		grown = realloc(b->objects, alloc * sizeof(*grown));
-		if (grown) {
-			b->objects = grown;
-			b->alloc = alloc;
-		}
-		pthread_mutex_unlock(&b->lock);
 		if (!grown)
 			goto oom;
+		b->objects = grown;
+		b->alloc = alloc;
 	}
 	if ((b->count + 1) * 2 > b->nslots && rehash(b, b->nslots ? b->nslots * 2 : 512) < 0)
 		goto oom;
@@ -141,19 +111,12 @@ static int batch_write(git_odb_backend *backend, const git_oid *id, const void *
 	o->len = len;
 	o->base = 0;
 	o->depth = 0;
-	o->packed = NULL;
-	o->packed_len = o->packed_raw = o->packed_base = 0;
-	o->packed_ok = 0;
 	for (size_t i = oid_hash(id) & (b->nslots - 1);; i = (i + 1) & (b->nslots - 1)) {
 		if (!b->slots[i]) {
 			b->slots[i] = ++b->count;
 			break;
 		}
 	}
-	/* A commit comes after its trees: they, and their delta bases, are
-	 * final.  The compressor may pack everything up to here. */
-	if (type == GIT_OBJECT_COMMIT)
-		seal(b, 1);
 	return 0;
 oom:
 	git_error_set_oom();
@@ -248,14 +211,9 @@ void cc_packbatch_reset(git_odb_backend *backend)
 {
 	batch_backend *b = (batch_backend *)backend;
 
-	wait_packed(b);
-	for (size_t k = 0; k < b->count; k++) {
+	for (size_t k = 0; k < b->count; k++)
 		free(b->objects[k].data);
-		free(b->objects[k].packed);
-	}
-	pthread_mutex_lock(&b->lock);
-	b->count = b->sealed = b->packed = 0;
-	pthread_mutex_unlock(&b->lock);
+	b->count = 0;
 	if (b->slots)
 		memset(b->slots, 0, b->nslots * sizeof(*b->slots));
 }
@@ -264,19 +222,10 @@ static void batch_free(git_odb_backend *backend)
 {
 	batch_backend *b = (batch_backend *)backend;
 
-	pthread_mutex_lock(&b->lock);
-	b->stopping = 1;
-	pthread_cond_broadcast(&b->changed);
-	pthread_mutex_unlock(&b->lock);
-	if (b->started)
-		pthread_join(b->thread, NULL);
-	b->started = 0;
 	cc_packbatch_reset(backend);
 	free(b->objects);
 	free(b->slots);
 	EVP_MD_free(b->sha1);
-	pthread_cond_destroy(&b->changed);
-	pthread_mutex_destroy(&b->lock);
 	free(b);
 }
 
@@ -293,17 +242,6 @@ int cc_packbatch_new(git_odb_backend **out)
 	if (!(b->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL))) {
 		free(b);
 		return cc_error_openssl(CC_ERROR, "cannot set up the batch object store");
-	}
-	if (pthread_mutex_init(&b->lock, NULL) != 0) {
-		EVP_MD_free(b->sha1);
-		free(b);
-		return cc_error_set(CC_ERROR, "cannot set up the batch object store");
-	}
-	if (pthread_cond_init(&b->changed, NULL) != 0) {
-		pthread_mutex_destroy(&b->lock);
-		EVP_MD_free(b->sha1);
-		free(b);
-		return cc_error_set(CC_ERROR, "cannot set up the batch object store");
 	}
 	b->parent.read = batch_read;
 	b->parent.read_prefix = batch_read_prefix;
@@ -382,10 +320,8 @@ void cc_packbatch_hint(git_odb *odb, const git_oid *id, const git_oid *base)
 	batch_backend *b = batch_of(odb);
 	batch_object *o, *from;
 
-	/* A sealed object may be packed already, whole. */
 	if (!b || !(o = find(b, id)) || !(from = find(b, base)) || o == from || o->base ||
-	    from->type != o->type || from->depth >= MAX_DELTA_DEPTH || from > o ||
-	    (size_t)(o - b->objects) < b->sealed)
+	    from->type != o->type || from->depth >= MAX_DELTA_DEPTH || from > o)
 		return;
 	o->base = (size_t)(from - b->objects) + 1;
 	o->depth = from->depth + 1;
@@ -519,161 +455,34 @@ static int put_be32(cc_buf *out, uint32_t v)
 }
 
 /*
- * Deflate streams, reset per object: compress2() would allocate and clear
- * zlib's tables for every object, which costs more than compressing the
- * small ones.  Even a reset clears the hash table (64 kB at the default
- * memory level), so objects up to SMALL_OBJECT bytes, most of a batch, go
- * through a stream with a 4 kB window and a small table; below TINY_OBJECT
- * bytes (small trees, commits, `current`) zlib's fixed cost per call (about
- * 10 us: it builds Huffman tables) buys a few dozen bytes at best, so those
- * are stored (level 0).  Any window up to 32 kB and any level inflate with
- * git's default settings; `git gc` compresses them later.
+ * Deflate streams for the whole pack, reset per object: compress2() would
+ * allocate and clear zlib's tables for every object, which costs more than
+ * compressing the small ones.  Even a reset clears the hash table (64 kB at
+ * the default memory level), so objects up to SMALL_OBJECT bytes, most of a
+ * batch, go through a stream with a 4 kB window and a small table; below
+ * TINY_OBJECT bytes (small trees, commits, `current`) zlib's fixed cost per
+ * call (about 10 us: it builds Huffman tables) buys a few dozen bytes at
+ * best, so those are stored (level 0).  Any window up to 32 kB and any level
+ * inflate with git's default settings; `git gc` compresses them later.
  */
 #define SMALL_OBJECT 4096
 #define TINY_OBJECT 512
-
-typedef struct {
-	z_stream large, small, tiny;
-	int ready;
-} deflaters;
-
-static int deflaters_init(deflaters *d)
+static int put_deflated(cc_buf *pack, z_stream *zs, const unsigned char *data, size_t len)
 {
-	memset(d, 0, sizeof(*d));
-	if (deflateInit2(&d->large, 1, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	if (deflateInit2(&d->small, 1, Z_DEFLATED, 12, 4, Z_DEFAULT_STRATEGY) != Z_OK) {
-		deflateEnd(&d->large);
-		return -1;
-	}
-	if (deflateInit2(&d->tiny, 0, Z_DEFLATED, 9, 1, Z_DEFAULT_STRATEGY) != Z_OK) {
-		deflateEnd(&d->large);
-		deflateEnd(&d->small);
-		return -1;
-	}
-	d->ready = 1;
-	return 0;
-}
-
-static void deflaters_end(deflaters *d)
-{
-	if (!d->ready)
-		return;
-	deflateEnd(&d->large);
-	deflateEnd(&d->small);
-	deflateEnd(&d->tiny);
-	d->ready = 0;
-}
-
-/* `data` deflated into `out` (replacing what it held); -1 on failure. */
-static int deflate_into(cc_buf *out, deflaters *d, const unsigned char *data, size_t len)
-{
-	z_stream *zs = len < TINY_OBJECT ? &d->tiny : len <= SMALL_OBJECT ? &d->small : &d->large;
 	uLong bound = deflateBound(zs, (uLong)len);
 
-	cc_buf_clear(out);
-	if (cc_buf_grow(out, bound) < 0 || deflateReset(zs) != Z_OK)
+	if (cc_buf_grow(pack, bound) < 0)
 		return -1;
+	if (deflateReset(zs) != Z_OK)
+		return cc_error_set(CC_ERROR, "cannot compress an object for the pack");
 	zs->next_in = (Bytef *)data;
 	zs->avail_in = (uInt)len;
-	zs->next_out = (Bytef *)out->ptr;
+	zs->next_out = (Bytef *)pack->ptr + pack->size;
 	zs->avail_out = (uInt)bound;
 	if (deflate(zs, Z_FINISH) != Z_STREAM_END)
-		return -1;
-	out->size = bound - zs->avail_out;
+		return cc_error_set(CC_ERROR, "cannot compress an object for the pack");
+	pack->size += bound - zs->avail_out;
 	return 0;
-}
-
-/*
- * Pack object `o` (`base`: its delta base, NULL for none): a delta when
- * that is less than half the object, else the object whole; deflated into
- * `out`.  `raw` gets the size before deflating, `base_used` o->base or 0.
- */
-static int pack_object(cc_buf *out, size_t *raw, size_t *base_used, deflaters *d,
-		       const batch_object *o, const batch_object *base)
-{
-	cc_buf delta = CC_BUF_INIT;
-	int rc;
-
-	*raw = o->len;
-	*base_used = 0;
-	if (base && make_delta(&delta, base, o) == 0 && delta.size < o->len / 2) {
-		*raw = delta.size;
-		*base_used = o->base;
-		rc = deflate_into(out, d, (unsigned char *)delta.ptr, delta.size);
-	} else {
-		rc = deflate_into(out, d, o->data, o->len);
-	}
-	cc_buf_dispose(&delta);
-	return rc;
-}
-
-/* Keep what pack_object() made in object k; with the lock held. */
-static void keep_packed(batch_object *o, cc_buf *out, size_t raw, size_t base_used)
-{
-	o->packed_len = out->size;
-	o->packed = (unsigned char *)cc_buf_detach(out);
-	o->packed_raw = raw;
-	o->packed_base = base_used;
-	o->packed_ok = o->packed != NULL;
-}
-
-static void *compressor(void *arg)
-{
-	batch_backend *b = arg;
-	deflaters d;
-	int have = deflaters_init(&d) == 0;
-
-	pthread_mutex_lock(&b->lock);
-	for (;;) {
-		batch_object o, base;
-		cc_buf out = CC_BUF_INIT;
-		size_t k, raw = 0, base_used = 0;
-		int ok;
-
-		while (!b->stopping && b->packed == b->sealed)
-			pthread_cond_wait(&b->changed, &b->lock);
-		if (b->stopping)
-			break;
-		/* Copies: the array may move while we work; the data does not. */
-		k = b->packed;
-		o = b->objects[k];
-		if (o.base)
-			base = b->objects[o.base - 1];
-		pthread_mutex_unlock(&b->lock);
-		ok = have && pack_object(&out, &raw, &base_used, &d, &o, o.base ? &base : NULL) == 0;
-		pthread_mutex_lock(&b->lock);
-		if (ok)
-			keep_packed(&b->objects[k], &out, raw, base_used);
-		cc_buf_dispose(&out);
-		b->packed++;
-		pthread_cond_broadcast(&b->changed);
-	}
-	pthread_mutex_unlock(&b->lock);
-	deflaters_end(&d);
-	return NULL;
-}
-
-/* Objects [0, count) are final: let the compressor at them, starting it
- * when `start` says so.  Without a thread the pack is made in line. */
-static void seal(batch_backend *b, int start)
-{
-	pthread_mutex_lock(&b->lock);
-	b->sealed = b->count;
-	if (start && !b->started && !b->stopping &&
-	    pthread_create(&b->thread, NULL, compressor, b) == 0)
-		b->started = 1;
-	pthread_cond_broadcast(&b->changed);
-	pthread_mutex_unlock(&b->lock);
-}
-
-/* Until the compressor has done every sealed object. */
-static void wait_packed(batch_backend *b)
-{
-	pthread_mutex_lock(&b->lock);
-	while (b->started && !b->stopping && b->packed < b->sealed)
-		pthread_cond_wait(&b->changed, &b->lock);
-	pthread_mutex_unlock(&b->lock);
 }
 
 #define OBJ_OFS_DELTA 6
@@ -687,63 +496,67 @@ static int sha1(unsigned char *out, const void *data, size_t len)
 	return 0;
 }
 
-/*
- * Pack format version 2: "PACK", version, count, entries, SHA-1 of it all.
- * The entries are the compressor's; what it has not done (objects written
- * after the last commit, or all of them without the thread) is done here.
- */
+/* Pack format version 2: "PACK", version, count, entries, SHA-1 of it all. */
 static int build_pack(cc_buf *pack, batch_backend *b)
 {
+	cc_buf delta = CC_BUF_INIT;
 	unsigned char sum[GIT_OID_RAWSZ];
-	deflaters d = { .ready = 0 };
-	cc_buf out = CC_BUF_INIT;
+	z_stream large, small, tiny;
 	int rc = 0;
 
 	if (b->count > UINT32_MAX)
 		return cc_error_set(CC_EINVALID, "too many objects for one pack");
-	seal(b, 0);
-	wait_packed(b);
+	memset(&large, 0, sizeof(large));
+	memset(&small, 0, sizeof(small));
+	memset(&tiny, 0, sizeof(tiny));
+	if (deflateInit2(&large, 1, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return cc_error_set(CC_ERROR, "cannot set up compression");
+	if (deflateInit2(&small, 1, Z_DEFLATED, 12, 4, Z_DEFAULT_STRATEGY) != Z_OK) {
+		deflateEnd(&large);
+		return cc_error_set(CC_ERROR, "cannot set up compression");
+	}
+	if (deflateInit2(&tiny, 0, Z_DEFLATED, 9, 1, Z_DEFAULT_STRATEGY) != Z_OK) {
+		deflateEnd(&large);
+		deflateEnd(&small);
+		return cc_error_set(CC_ERROR, "cannot set up compression");
+	}
 	if (cc_buf_put(pack, "PACK", 4) < 0 || put_be32(pack, 2) < 0 ||
 	    put_be32(pack, (uint32_t)b->count) < 0)
 		rc = -1;
 	for (size_t k = 0; k < b->count && rc == 0; k++) {
 		batch_object *o = &b->objects[k];
+		z_stream *zs;
 
-		if (!o->packed_ok) {
-			size_t raw, base_used;
-
-			if ((!d.ready && deflaters_init(&d) < 0) ||
-			    pack_object(&out, &raw, &base_used, &d, o,
-					o->base ? &b->objects[o->base - 1] : NULL) < 0) {
-				rc = cc_error_set(CC_ERROR, "cannot compress an object for the pack");
-				break;
-			}
-			pthread_mutex_lock(&b->lock);
-			keep_packed(o, &out, raw, base_used);
-			pthread_mutex_unlock(&b->lock);
-			if (!o->packed_ok) {
-				rc = cc_error_set(CC_ERROR, "out of memory");
-				break;
-			}
-		}
 		o->offset = pack->size;
-		if (o->packed_base)
-			rc = put_entry_header(pack, OBJ_OFS_DELTA, o->packed_raw) < 0 ||
+		cc_buf_clear(&delta);
+		if (o->base && (rc = make_delta(&delta, &b->objects[o->base - 1], o)) < 0)
+			break;
+		if (o->base && delta.size < o->len / 2) {
+			zs = delta.size < TINY_OBJECT    ? &tiny
+			     : delta.size <= SMALL_OBJECT ? &small
+							  : &large;
+			rc = put_entry_header(pack, OBJ_OFS_DELTA, delta.size) < 0 ||
 					     put_base_distance(pack, o->offset -
-								     b->objects[o->packed_base - 1].offset) < 0
+								     b->objects[o->base - 1].offset) < 0 ||
+					     put_deflated(pack, zs, (unsigned char *)delta.ptr, delta.size) < 0
 				     ? -1
 				     : 0;
-		else
-			rc = put_entry_header(pack, o->type, o->len);
-		if (rc == 0)
-			rc = cc_buf_put(pack, o->packed, o->packed_len);
+		} else {
+			zs = o->len < TINY_OBJECT ? &tiny : o->len <= SMALL_OBJECT ? &small : &large;
+			rc = put_entry_header(pack, o->type, o->len) < 0 ||
+					     put_deflated(pack, zs, o->data, o->len) < 0
+				     ? -1
+				     : 0;
+		}
 		if (rc == 0)
 			o->crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0),
 						 (const Bytef *)pack->ptr + o->offset,
 						 (uInt)(pack->size - o->offset));
 	}
-	cc_buf_dispose(&out);
-	deflaters_end(&d);
+	cc_buf_dispose(&delta);
+	deflateEnd(&large);
+	deflateEnd(&small);
+	deflateEnd(&tiny);
 	if (rc == 0 && (rc = sha1(sum, pack->ptr, pack->size)) == 0)
 		rc = cc_buf_put(pack, sum, sizeof(sum));
 	return rc;

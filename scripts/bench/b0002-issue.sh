@@ -9,7 +9,7 @@
 #      + x509 -req, timed over 100): certctl / openssl (target >= 10x);
 #  (b) the in-process limit, scripts/bench/issue-inproc.c (OpenSSL only: keygen,
 #      the same extensions, sign, PEM to memory): certctl / in-process (target >= 0.3x),
-#      and the same in CPU time (certctl uses two more threads in a batch);
+#      and the same in CPU time (certctl makes keys ahead on a second thread);
 #  (c) certctl issue --batch --one-commit re-issuing the same 1,000;
 #  (d) the first run again with the repository on tmpfs, when there is one:
 #      the file system's share of the time (see the comment there);
@@ -93,7 +93,7 @@ issue_run() {
 		{ echo "b0002: the repository is not clean after $label:" >&2; g -C "$repo" status --short | head >&2; exit 1; }
 	verify_sample
 	RATE=$(per_s "$N" "$T_S")
-	# CPU over wall time: above 1 when the batch's other threads worked alongside.
+	# CPU over wall time: above 1 when the key pool's thread worked alongside.
 	row "time" "$(awk -v s="$T_S" 'BEGIN { printf "%.2f s", s }')" \
 		"CPU user $T_USER s + sys $T_SYS s$(awk -v w="$T_S" -v u="$T_USER" -v s="$T_SYS" \
 			'BEGIN { if (u != "n/a" && w > 0) printf " = %.2f x the wall time", (u + s) / w }')"
@@ -221,9 +221,8 @@ rate_inproc=$(echo "$out" | sed -n 's/.* rate=\([0-9.]*\).*/\1/p')
 echo "(b) in-process limit: build/bench-issue-inproc $INPROC_N (keygen + X509 + sign + PEM to memory, OpenSSL only)"
 row "rate" "$rate_inproc /s" "$(awk -v r="$rate_inproc" 'BEGIN { printf "%.3f ms per certificate", 1000 / r }')"
 row "certctl issue --batch / in-process" "$(ratio "$rate_each" "$rate_inproc")x" "target >= 0.3x"
-# certctl makes keys ahead and compresses git objects on two more threads
-# (lib/keypool.c, lib/packbatch.c) and the in-process loop runs on one:
-# the same ratio in CPU time, for comparison.
+# certctl makes keys ahead on a second thread (lib/keypool.c) and the
+# in-process loop runs on one: the same ratio in CPU time, for comparison.
 if [ "$cpu_each" != n/a ]; then
 	row "the same in CPU time (user + sys per certificate)" \
 		"$(awk -v c="$cpu_each" -v n="$N" -v r="$rate_inproc" 'BEGIN { if (c > 0) printf "%.2fx", (1 / r) / (c / n); else print "n/a" }')" \
