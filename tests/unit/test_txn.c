@@ -735,8 +735,8 @@ START_TEST(test_batch_pack_is_readable_by_the_next_group)
 }
 END_TEST
 
-/* Objects the compressor packed (those before a commit) and objects
- * written after the last commit, which the pack's writer packs itself. */
+/* Objects of the batch's commits, stored as deltas where they can be,
+ * and an object written after the last commit: all in the pack. */
 START_TEST(test_batch_pack_holds_objects_written_after_the_last_commit)
 {
 	git_odb *odb = NULL;
