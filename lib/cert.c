@@ -3,6 +3,7 @@
  * fields and fingerprints operators compare, and the per-definition store
  * in certs/<definition>/<id>/.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/bio.h>
@@ -55,16 +56,38 @@ void cc_cert_free(cc_cert *cert)
 	free(cert);
 }
 
+/*
+ * SHA-256 and SHA-1 fetched once: with EVP_sha256() OpenSSL 3 fetches the
+ * implementation again for every digest, through its locked method store.
+ */
+static pthread_once_t digests_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md, *sha1_md;
+
+static void digests_free(void)
+{
+	EVP_MD_free(sha256_md);
+	EVP_MD_free(sha1_md);
+	sha256_md = sha1_md = NULL;
+}
+
+static void digests_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+	atexit(digests_free);
+}
+
 /* Wrap `x509` (taking the reference) and compute what we show. */
 int cc_cert_from_x509(cc_cert **out, X509 *x509)
 {
 	cc_cert *cert = calloc(1, sizeof(*cert));
 	unsigned char md[EVP_MAX_MD_SIZE], *spki = NULL;
 	unsigned int mdlen = 0;
+	unsigned char *der = NULL;
 	const ASN1_INTEGER *serial;
 	BIGNUM *bn = NULL;
 	char *hex = NULL;
-	int len, rc = 0;
+	int len, ok, rc = 0;
 
 	*out = NULL;
 	if (!cert) {
@@ -73,15 +96,23 @@ int cc_cert_from_x509(cc_cert **out, X509 *x509)
 	}
 	cert->x509 = x509;
 	cert->self_signed = -1;
-	if (X509_digest(x509, EVP_sha256(), md, &mdlen) != 1)
-		goto fail;
-	cc_hex(cert->sha256, md, 32);
-	memcpy(cert->id, cert->sha256, 16);
-	if (X509_digest(x509, EVP_sha1(), md, &mdlen) != 1)
+	pthread_once(&digests_once, digests_fetch);
+	/* What X509_digest() hashes, encoded once for both digests. */
+	len = i2d_X509(x509, &der);
+	ok = len > 0 &&
+	     EVP_Digest(der, (size_t)len, md, &mdlen, sha256_md ? sha256_md : EVP_sha256(), NULL) == 1;
+	if (ok) {
+		cc_hex(cert->sha256, md, 32);
+		memcpy(cert->id, cert->sha256, 16);
+		ok = EVP_Digest(der, (size_t)len, md, &mdlen, sha1_md ? sha1_md : EVP_sha1(), NULL) == 1;
+	}
+	OPENSSL_free(der);
+	if (!ok)
 		goto fail;
 	cc_hex(cert->sha1, md, 20);
 	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509), &spki);
-	if (len <= 0 || EVP_Digest(spki, (size_t)len, md, &mdlen, EVP_sha256(), NULL) != 1)
+	if (len <= 0 ||
+	    EVP_Digest(spki, (size_t)len, md, &mdlen, sha256_md ? sha256_md : EVP_sha256(), NULL) != 1)
 		goto fail;
 	cc_hex(cert->keyfp, md, 32);
 	serial = X509_get0_serialNumber(x509);

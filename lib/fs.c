@@ -7,11 +7,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/rand.h>
 #include "internal.h"
 
 int cc_fs_read(cc_buf *out, const char *path, size_t max_size)
@@ -106,27 +106,51 @@ int cc_fs_write_atomic(const char *path, const void *data, size_t len, unsigned 
 	return write_atomic(path, data, len, mode, 1);
 }
 
+/* Give `fd` exactly `mode`, whatever the umask took from it at open(2):
+ * checking first spares the inode an update in the usual case. */
+static int set_mode(int fd, unsigned mode)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && (st.st_mode & 07777) == mode)
+		return 0;
+	return fchmod(fd, mode);
+}
+
+/*
+ * The temporary name beside `path`: the process id and a counter keep
+ * writers apart (O_EXCL settles a name left by a dead process of the same
+ * id); the name need not be secret, the directory is the repository's.
+ */
+static int tmp_name(cc_buf *out, const char *path)
+{
+	static _Atomic unsigned long counter;
+
+	cc_buf_clear(out);
+	return cc_buf_printf(out, "%s.tmp-%ld-%lu", path, (long)getpid(), (unsigned long)counter++);
+}
+
 static int write_atomic(const char *path, const void *data, size_t len, unsigned mode, int sync)
 {
 	cc_buf tmp = CC_BUF_INIT, dir = CC_BUF_INIT;
-	unsigned char rnd[6];
-	char hex[13];
 	const char *slash;
-	int fd = -1, rc = 0;
+	int fd = -1, rc = 0, created = 0;
 
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return cc_error_openssl(CC_ERROR, "no randomness");
-	cc_hex(hex, rnd, sizeof(rnd));
 	slash = strrchr(path, '/');
-	if ((rc = cc_buf_printf(&tmp, "%s.tmp-%s", path, hex)) < 0)
-		goto done;
-	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	for (unsigned attempt = 0; attempt < 16; attempt++) {
+		if ((rc = tmp_name(&tmp, path)) < 0)
+			goto done;
+		fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
 	if (fd < 0) {
 		rc = cc_error_errno(0, "cannot create '%s'", tmp.ptr);
 		goto done;
 	}
+	created = 1;
 	/* The umask must not widen or narrow what the caller asked for. */
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
+	if (set_mode(fd, mode) < 0 || write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
 		rc = cc_error_errno(CC_EIO, "cannot write '%s'", path);
 		goto done;
 	}
@@ -140,6 +164,7 @@ static int write_atomic(const char *path, const void *data, size_t len, unsigned
 		rc = cc_error_errno(CC_EIO, "cannot replace '%s'", path);
 		goto done;
 	}
+	created = 0;
 	if (!sync)
 		goto done;
 	if (slash) {
@@ -152,7 +177,7 @@ static int write_atomic(const char *path, const void *data, size_t len, unsigned
 done:
 	if (fd >= 0)
 		close(fd);
-	if (rc < 0 && tmp.ptr)
+	if (rc < 0 && created)
 		unlink(tmp.ptr);
 	cc_buf_dispose(&tmp);
 	cc_buf_dispose(&dir);
