@@ -669,6 +669,16 @@ static int loose_objects(void)
 	return n;
 }
 
+/* git verify-pack: the batch packs are valid and hold delta chains. */
+static void assert_packs_have_delta_chains(void)
+{
+	char *out = git_output("verify-pack -v .git/objects/pack/*.idx");
+
+	ck_assert_msg(strstr(out, "chain length = 1") && strstr(out, ": ok"),
+		      "no delta chain in:\n%s", out);
+	free(out);
+}
+
 START_TEST(test_batch_commits_go_to_one_valid_pack_with_deltas)
 {
 	cc_txn *txn;
@@ -697,10 +707,7 @@ START_TEST(test_batch_commits_go_to_one_valid_pack_with_deltas)
 	/* git itself: the pack and its index are valid, everything reachable is there. */
 	out = git_output("fsck --full --strict");
 	free(out);
-	out = git_output("verify-pack -v .git/objects/pack/*.idx");
-	ck_assert_msg(strstr(out, "chain length = 1") && strstr(out, ": ok"),
-		      "no delta chain in:\n%s", out);
-	free(out);
+	assert_packs_have_delta_chains();
 	out = git_output("log --format=%s -1 HEAD~119");
 	ck_assert_str_eq(out, "test: file 0\n");
 	free(out);
@@ -762,10 +769,7 @@ START_TEST(test_batch_pack_holds_objects_written_after_the_last_commit)
 	out = git_output(args);
 	ck_assert_str_eq(out, blob);
 	free(out);
-	out = git_output("verify-pack -v .git/objects/pack/*.idx");
-	ck_assert_msg(strstr(out, "chain length = 1") && strstr(out, ": ok"),
-		      "no delta chain in:\n%s", out);
-	free(out);
+	assert_packs_have_delta_chains();
 	/* A second group in the same process, after the first was written. */
 	txn = begin_ok("issue");
 	write_ok(txn, "grow/last.txt", "last\n");
