@@ -116,15 +116,13 @@ int cc_ca_new_x509(X509 **out, X509_NAME *subject, const cc_cert *issuer, cc_key
 {
 	ASN1_INTEGER *serial = NULL;
 	/* A key from the key pool comes with its public key set already. */
-	X509 *x = cc_key_take_blank(key);
+	X509 *x = cc_key_blank_x509(key);
 	time_t now = time(NULL);
 	int rc;
 
 	*out = NULL;
-	if (!x && (!(x = X509_new()) || X509_set_pubkey(x, cc_key_get0_pkey(key)) != 1)) {
-		X509_free(x);
+	if (!x)
 		return cc_error_openssl(CC_ERROR, "cannot set the public key of a certificate");
-	}
 	if ((rc = cc_ca_random_serial(&serial)) < 0) {
 		X509_free(x);
 		return rc;

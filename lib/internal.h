@@ -217,6 +217,9 @@ int cc_key_from_pkey(cc_key **out, EVP_PKEY *pkey); /* takes a reference */
 int cc_key_prepare(cc_key *key);
 /* That blank certificate, now the caller's; NULL when there is none. */
 X509 *cc_key_take_blank(cc_key *key);
+/* A blank certificate for `key`: the one made ahead, or a new one; NULL
+ * when OpenSSL fails. */
+X509 *cc_key_blank_x509(cc_key *key);
 
 /* yaml emitter helpers (node.c) */
 typedef struct cc_yaml_writer cc_yaml_writer;

@@ -214,6 +214,38 @@ void cc_key_free(cc_key *key)
 	free(key);
 }
 
+/* A new certificate holding only the public key `pkey`, or NULL. */
+static X509 *blank_x509(EVP_PKEY *pkey)
+{
+	X509 *x = X509_new();
+
+	if (x && X509_set_pubkey(x, pkey) != 1) {
+		X509_free(x);
+		x = NULL;
+	}
+	return x;
+}
+
+/*
+ * The private key as PKCS#8 DER (OPENSSL_malloc'ed, to cleanse), its
+ * length or <= 0: the encoding made ahead when there is one.
+ */
+static int pkcs8_der(const cc_key *key, unsigned char **out)
+{
+	PKCS8_PRIV_KEY_INFO *p8;
+	int len;
+
+	*out = NULL;
+	if (key->pkcs8)
+		return (*out = OPENSSL_memdup(key->pkcs8, (size_t)key->pkcs8_len)) ? key->pkcs8_len
+										   : -1;
+	if (!(p8 = EVP_PKEY2PKCS8(key->pkey)))
+		return -1;
+	len = i2d_PKCS8_PRIV_KEY_INFO(p8, out);
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	return len;
+}
+
 /*
  * The two encodings OpenSSL 3.0 makes through its encoder lookup, each
  * costing more than generating an EC key: the public key set into a new
@@ -223,25 +255,19 @@ void cc_key_free(cc_key *key)
  */
 int cc_key_prepare(cc_key *key)
 {
-	PKCS8_PRIV_KEY_INFO *p8;
+	if (!key->blank)
+		key->blank = blank_x509(key->pkey);
+	if (!key->pkcs8) {
+		unsigned char *der = NULL;
+		int len = pkcs8_der(key, &der);
 
-	if (!key->blank) {
-		X509 *x = X509_new();
-
-		if (!x || X509_set_pubkey(x, key->pkey) != 1) {
-			X509_free(x);
-			return -1;
+		if (len > 0) {
+			key->pkcs8 = der;
+			key->pkcs8_len = len;
 		}
-		key->blank = x;
-	}
-	if (!key->pkcs8 && (p8 = EVP_PKEY2PKCS8(key->pkey))) {
-		key->pkcs8_len = i2d_PKCS8_PRIV_KEY_INFO(p8, &key->pkcs8);
-		if (key->pkcs8_len <= 0)
-			key->pkcs8 = NULL;
-		PKCS8_PRIV_KEY_INFO_free(p8);
 	}
 	ERR_clear_error();
-	return key->pkcs8 ? 0 : -1;
+	return key->blank && key->pkcs8 ? 0 : -1;
 }
 
 X509 *cc_key_take_blank(cc_key *key)
@@ -252,7 +278,13 @@ X509 *cc_key_take_blank(cc_key *key)
 	return x;
 }
 
-/* Fill in id, fingerprint and spec from the EVP_PKEY. */
+X509 *cc_key_blank_x509(cc_key *key)
+{
+	X509 *x = cc_key_take_blank(key);
+
+	return x ? x : blank_x509(key->pkey);
+}
+
 /*
  * The DER SubjectPublicKeyInfo of `key` (OPENSSL_malloc'ed), its length or
  * <= 0.  For EC and Ed25519 keys it is a fixed header and the public key's
@@ -297,6 +329,7 @@ static int spki_der(const cc_key *key, unsigned char **out)
 	return i2d_PUBKEY(key->pkey, out);
 }
 
+/* Fill in id, fingerprint and spec from the EVP_PKEY. */
 static int key_describe(cc_key *key)
 {
 	unsigned char *der = NULL, md[32];
@@ -669,7 +702,6 @@ static int repo_kek(cc_repo *repo, const unsigned char **kek)
 /* Encrypt `key` as PKCS#8 PBES2(scrypt with the repository's salt, AES-256-CBC). */
 static int encrypt_for_repo(const cc_key *key, cc_repo *repo, cc_buf *out)
 {
-	PKCS8_PRIV_KEY_INFO *p8 = NULL;
 	X509_ALGOR *pbe = NULL, *sig_alg = NULL;
 	ASN1_OCTET_STRING *digest = NULL;
 	X509_SIG *sig = NULL;
@@ -687,18 +719,8 @@ static int encrypt_for_repo(const cc_key *key, cc_repo *repo, cc_buf *out)
 	rc = CC_ERROR;
 	if (RAND_bytes(iv, sizeof(iv)) != 1)
 		goto fail;
-	if (key->pkcs8) {
-		/* made ahead by cc_key_prepare() */
-		if (!(plain = OPENSSL_memdup(key->pkcs8, (size_t)key->pkcs8_len)))
-			goto fail;
-		plainlen = key->pkcs8_len;
-	} else {
-		if (!(p8 = EVP_PKEY2PKCS8(key->pkey)))
-			goto fail;
-		plainlen = i2d_PKCS8_PRIV_KEY_INFO(p8, &plain);
-		if (plainlen <= 0)
-			goto fail;
-	}
+	if ((plainlen = pkcs8_der(key, &plain)) <= 0)
+		goto fail;
 	if (!(pbe = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), salt, (int)saltlen, iv, n, r, p)))
 		goto fail;
 	if (!(cipher = OPENSSL_malloc((size_t)plainlen + 32)) || !(ctx = EVP_CIPHER_CTX_new()))
@@ -728,7 +750,6 @@ done:
 	EVP_CIPHER_CTX_free(ctx);
 	X509_ALGOR_free(pbe);
 	X509_SIG_free(sig);
-	PKCS8_PRIV_KEY_INFO_free(p8);
 	BIO_free(bio);
 	return rc;
 }
